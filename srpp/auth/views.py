@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_time
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from srpp.auth import services
+from srpp.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm
+from srpp.core.errors import DomainError
+from srpp.core.forms import apply_domain_error
+from srpp.core.web import safe_next_url
+from srpp.extensions import db, limiter, login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from srpp.auth.models import User
+
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        except services.LoginRefused as refused:
+            if refused.reason == "locked":
+                flash(
+                    _("Too many failed attempts: this account is locked until %(time)s. Try again later.",
+                      time=format_time(refused.locked_until, "short")),
+                    "error",
+                )
+            else:
+                flash(_("Wrong e-mail or password."), "error")
+            return render_template("auth/login.html", form=form), 200
+        locale = session.get("locale")
+        session.clear()  # no session fixation: start a fresh session on login
+        login_user(user)
+        if locale and not user.locale:
+            user.locale = locale
+        db.session.commit()
+        flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+        return redirect(safe_next_url(request.args.get("next")) or url_for("home.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        try:
+            services.set_locale(current_user, form.locale.data)
+        except DomainError as err:
+            flash(err.message, "error")
+        else:
+            session["locale"] = form.locale.data
+            db.session.commit()
+    return redirect(safe_next_url(request.form.get("next")) or url_for("home.index"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = AccountForm(obj=current_user, prefix="acc")
+    pw_form = PasswordForm(prefix="pw")
+    if request.method == "POST" and "acc-locale" in request.form and form.validate():
+        current_user.full_name = form.full_name.data.strip()
+        current_user.locale = form.locale.data
+        session["locale"] = form.locale.data
+        db.session.commit()
+        flash(_("Your account was saved."), "success")
+        return redirect(url_for("auth.account"))
+    if request.method == "POST" and "pw-new_password" in request.form and pw_form.validate():
+        try:
+            services.change_password(current_user, pw_form.current_password.data, pw_form.new_password.data)
+        except DomainError as err:
+            apply_domain_error(pw_form, err)
+        else:
+            db.session.commit()
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, pw_form=pw_form)

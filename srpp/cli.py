@@ -1,0 +1,68 @@
+"""Command line: ``flask --app srpp db …``, ``demo …``, ``cpv …``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from srpp import migrate
+
+
+def register(app: Flask) -> None:
+    db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+
+    @db_cli.command("upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision: str) -> None:
+        migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+
+    @db_cli.command("downgrade")
+    @click.argument("revision", default="-1")
+    def db_downgrade(revision: str) -> None:
+        migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+
+    @db_cli.command("revision")
+    @click.option("-m", "--message", required=True)
+    def db_revision(message: str) -> None:
+        migrate.revision(current_app.config["DATABASE_URL"], message)
+
+    @db_cli.command("current")
+    def db_current() -> None:
+        migrate.current(current_app.config["DATABASE_URL"])
+
+    demo_cli = AppGroup("demo", help="The demo region.")
+
+    @demo_cli.command("load")
+    def demo_load() -> None:
+        """Load the demo region into an empty database (no-op when already loaded)."""
+        from srpp.demo import loader
+
+        try:
+            result = loader.load()
+        except loader.DemoRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"demo region: {result}")
+
+    @demo_cli.command("logins")
+    def demo_logins() -> None:
+        from srpp.demo import loader
+
+        click.echo("Demo logins (password: demo12345):")
+        for email, role in loader.demo_logins():
+            click.echo(f"  {email:<36} {role}")
+
+    cpv_cli = AppGroup("cpv", help="The CPV vocabulary.")
+
+    @cpv_cli.command("load")
+    def cpv_load() -> None:
+        from srpp.cpv import services
+        from srpp.extensions import db
+
+        n = services.load_vocabulary(db.session.connection())
+        db.session.commit()
+        click.echo(f"cpv codes: {n}")
+
+    app.cli.add_command(db_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(cpv_cli)

@@ -1,0 +1,52 @@
+"""Domain errors and friendly error pages in the user's language."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("srpp.errors")
+
+
+class DomainError(Exception):
+    """A business rule refused an action. ``message`` is already translated for the user;
+    ``field`` names the form field it belongs to, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+
+class ConcurrentEdit(DomainError):
+    """Someone else saved the same record since this form was opened (optimistic locking)."""
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = exc.code or 500
+        if _wants_json():
+            return jsonify(error={"code": code, "message": exc.name}), code
+        template = f"errors/{code}.html" if code in (400, 403, 404, 413, 429) else "errors/generic.html"
+        return render_template(template, error=exc, code=code), code
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        try:
+            from srpp.extensions import db
+
+            db.session.rollback()
+        except Exception:  # the database itself may be what failed
+            log.warning("rollback after error failed", exc_info=True)
+        if _wants_json():
+            return jsonify(error={"code": 500, "message": "Internal Server Error"}), 500
+        return render_template("errors/500.html", code=500), 500

@@ -1,0 +1,115 @@
+"""Who may do what: one registry of named permissions, checked by services (and by views
+for showing links). ``require`` raises ``PermissionDenied`` (HTTP 403)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask_login import current_user
+from werkzeug.exceptions import Forbidden
+
+from srpp.auth.models import Role, User
+
+Rule = Callable[[User, Any], bool]
+_RULES: dict[str, Rule] = {}
+
+
+class PermissionDenied(Forbidden):
+    def __init__(self, action: str) -> None:
+        super().__init__(description=f"not allowed: {action}")
+        self.action = action
+
+
+def rule(name: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        if name in _RULES:
+            raise ValueError(f"permission {name} registered twice")
+        _RULES[name] = fn
+        return fn
+
+    return register
+
+
+def registered() -> list[str]:
+    return sorted(_RULES)
+
+
+def can(user: User | None, action: str, obj: Any = None) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    try:
+        check = _RULES[action]
+    except KeyError:  # a typo must never grant access silently
+        raise LookupError(f"unknown permission {action!r}") from None
+    return bool(check(user, obj))
+
+
+def require(user: User | None, action: str, obj: Any = None) -> None:
+    if not can(user, action, obj):
+        raise PermissionDenied(action)
+
+
+def permission_required(action: str) -> Callable:
+    """View decorator for permissions that need no object (object checks go through services)."""
+
+    def deco(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            from flask_login import login_required
+
+            if not current_user.is_authenticated:
+                return login_required(view)(*args, **kwargs)
+            require(current_user, action)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return deco
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def officer_of(user: User, municipality_id: int | None, *roles: Role) -> bool:
+    roles = roles or (Role.PROCUREMENT_OFFICER,)
+    return municipality_id is not None and municipality_id in user.municipality_ids(*roles)
+
+
+def regional_reader(user: User) -> bool:
+    return user.has_role(Role.ADMIN, Role.COUNCIL_VIEWER)
+
+
+def municipal_staff(user: User) -> bool:
+    return user.has_role(Role.PROCUREMENT_OFFICER, Role.FINANCE_OFFICER, Role.SERVICE_COORDINATOR)
+
+
+# --- foundation rules -----------------------------------------------------------------------
+
+@rule("admin.manage")
+def _admin_manage(user: User, obj: Any) -> bool:
+    return user.is_admin
+
+
+@rule("audit.view")
+def _audit_view(user: User, obj: Any) -> bool:
+    return regional_reader(user)
+
+
+@rule("municipality.edit")
+def _municipality_edit(user: User, municipality: Any) -> bool:
+    if user.is_admin:
+        return True
+    return municipality is not None and officer_of(user, municipality.id)
+
+
+@rule("supplier.edit")
+def _supplier_edit(user: User, supplier: Any) -> bool:
+    if user.is_admin:
+        return True
+    return supplier is not None and supplier.id in user.supplier_ids()
+
+
+@rule("region.view")
+def _region_view(user: User, obj: Any) -> bool:
+    return regional_reader(user) or municipal_staff(user)

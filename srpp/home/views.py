@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from srpp.core import jobs
+from srpp.home import services
+from srpp.orgs import services as org_services
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return render_template("home/public.html", municipalities=org_services.municipalities())
+    kind = services.home_kind(current_user)
+    ctx = {
+        "kind": kind,
+        "notifications": services.recent_notifications(current_user),
+        "membership": current_user.primary_membership,
+    }
+    if kind == "council":
+        ctx["municipalities"] = org_services.municipalities()
+    if kind == "admin":
+        ctx["alive"] = jobs.workers_alive()
+        ctx["municipalities"] = org_services.municipalities()
+    return render_template(f"home/{kind}.html", **ctx)

@@ -1,0 +1,9 @@
+"""Imports every model module so the metadata is complete (for Alembic and the tests)."""
+
+from srpp.auth import models as auth_models  # noqa: F401
+from srpp.core import models as core_models  # noqa: F401
+from srpp.cpv import models as cpv_models  # noqa: F401
+from srpp.orgs import models as orgs_models  # noqa: F401
+from srpp.core.db import Base
+
+metadata = Base.metadata

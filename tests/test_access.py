@@ -1,0 +1,138 @@
+"""The access matrix: every route, each role and an anonymous visitor."""
+
+from __future__ import annotations
+
+import pytest
+
+ROLES = {
+    "anon": None,
+    "admin": "admin@demo.srpp.lt",
+    "council": "council@demo.srpp.lt",
+    "seo": "seo@demo.srpp.lt",
+    "officer": "officer.rok@demo.srpp.lt",
+    "finance": "finance.rok@demo.srpp.lt",
+}
+
+LOGIN = 302  # redirect to the login page
+# (method, url, {role: status}); "*" gives the status for the roles not named
+MATRIX: list[tuple[str, str, dict[str, int]]] = [
+    ("GET", "/", {"*": 200}),
+    ("GET", "/login", {"anon": 200, "*": 302}),
+    ("POST", "/login", {"anon": 200, "*": 302}),
+    ("POST", "/logout", {"*": 302}),
+    ("POST", "/language", {"*": 302}),
+    ("GET", "/account", {"anon": LOGIN, "*": 200}),
+    ("POST", "/account", {"anon": LOGIN, "*": 200}),
+    ("GET", "/municipalities", {"*": 200}),
+    ("GET", "/municipalities/ROK", {"*": 200}),
+    ("GET", "/municipalities/ROK/edit", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("GET", "/municipalities/BIR/edit", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/municipalities/BIR/edit", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("GET", "/suppliers", {"anon": LOGIN, "*": 200}),
+    ("GET", "/suppliers/{seo_supplier}", {"anon": LOGIN, "*": 200}),
+    ("GET", "/suppliers/{seo_supplier}/edit", {"anon": LOGIN, "admin": 200, "seo": 200, "*": 403}),
+    ("GET", "/suppliers/{other_supplier}/edit", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/suppliers/{other_supplier}/edit", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("GET", "/cpv/", {"*": 200}),
+    ("GET", "/cpv/search.json", {"*": 200}),
+    ("GET", "/admin/users", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("GET", "/admin/users/new", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/admin/users/new", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("GET", "/admin/users/{officer_user}", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/admin/users/{officer_user}", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/admin/users/{officer_user}/memberships", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("POST", "/admin/users/{officer_user}/unlock", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("POST", "/admin/memberships/{officer_membership}/delete", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("GET", "/admin/audit", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("GET", "/admin/workers", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/admin/workers/ping", {"anon": LOGIN, "admin": 302, "*": 403}),
+]
+
+
+def _ids(app):
+    from sqlalchemy import select
+
+    from srpp.auth.models import Membership, User
+    from srpp.extensions import db
+    from srpp.orgs.models import Supplier
+
+    with app.app_context():
+        seo = db.session.scalar(select(Supplier).where(Supplier.company_code == "990000001"))
+        other = db.session.scalar(select(Supplier).where(Supplier.company_code == "990000002"))
+        officer = db.session.scalar(select(User).where(User.email == "officer.rok@demo.srpp.lt"))
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == officer.id))
+        return {"seo_supplier": seo.id, "other_supplier": other.id, "officer_user": officer.id,
+                "officer_membership": membership.id}
+
+
+def test_matrix_covers_every_route(app):
+    """A new route must be added to MATRIX (with the status each role gets) or this fails."""
+    adapter = app.url_map.bind("localhost")
+    dummy = {"seo_supplier": 1, "other_supplier": 2, "officer_user": 1, "officer_membership": 1}
+    covered = {(adapter.match(url.format(**dummy), method=method)[0], method) for method, url, _ in MATRIX}
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - covered == set(), "routes missing from the access matrix"
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_access_matrix(app, client, role):
+    ids = _ids(app)
+    email = ROLES[role]
+    failures = []
+    for method, url, expected in MATRIX:
+        client.post("/logout")
+        if email:
+            assert client.post("/login", data={"email": email, "password": "demo12345"}).status_code == 302
+        want = expected.get(role, expected.get("*"))
+        resp = client.open(url.format(**ids), method=method)
+        if resp.status_code != want:
+            failures.append(f"{method} {url} as {role}: {resp.status_code} != {want}")
+        if want == LOGIN and role == "anon" and resp.status_code == 302 and url not in ("/logout", "/language"):
+            if "/login" not in resp.headers["Location"]:
+                failures.append(f"{method} {url} as anon redirected to {resp.headers['Location']}")
+    assert not failures, "\n".join(failures)
+
+
+def test_officer_of_rok_cannot_change_bir(app, client, ctx):
+    from srpp.orgs.services import municipality_by_code
+
+    bir = municipality_by_code("BIR")
+    before = (bir.contact_email, bir.version)
+    client.post("/login", data={"email": "officer.rok@demo.srpp.lt", "password": "demo12345"})
+    resp = client.post("/municipalities/BIR/edit", data={"contact_email": "hacked@example.org", "version": bir.version})
+    assert resp.status_code == 403
+    ctx.expire_all()
+    bir = municipality_by_code("BIR")
+    assert (bir.contact_email, bir.version) == before
+
+
+def test_service_layer_refuses_other_municipality(ctx):
+    from sqlalchemy import select
+
+    from srpp.auth.models import User
+    from srpp.core.permissions import PermissionDenied
+    from srpp.orgs import services
+
+    officer = ctx.scalar(select(User).where(User.email == "officer.rok@demo.srpp.lt"))
+    bir = services.municipality_by_code("BIR")
+    with pytest.raises(PermissionDenied):
+        services.update_municipality_contacts(officer, bir, {"contact_email": "x@y.lt"}, bir.version)
+    rok = services.municipality_by_code("ROK")
+    services.update_municipality_contacts(officer, rok, {"contact_email": "new@rok.lt"}, rok.version)
+    assert rok.contact_email == "new@rok.lt"
+
+
+def test_unknown_permission_is_an_error(ctx):
+    from sqlalchemy import select
+
+    from srpp.auth.models import User
+    from srpp.core.permissions import can
+
+    admin = ctx.scalar(select(User).where(User.email == "admin@demo.srpp.lt"))
+    with pytest.raises(LookupError):
+        can(admin, "no.such.permission")

@@ -1,0 +1,1 @@
+"""Celery worker entry point and tasks (thin wrappers over services)."""

@@ -1,0 +1,3 @@
+"""Task modules; importing this package registers every task."""
+
+from workers.tasks import health  # noqa: F401
