@@ -65,10 +65,11 @@ def _register_blueprints(app: Flask) -> None:
     from srpp.admin.views import bp as admin_bp
     from srpp.auth.views import bp as auth_bp
     from srpp.cpv.views import bp as cpv_bp
+    from srpp.home.health import bp as health_bp
     from srpp.home.views import bp as home_bp
     from srpp.orgs.views import bp as orgs_bp
 
-    for bp in (home_bp, auth_bp, orgs_bp, cpv_bp, admin_bp):
+    for bp in (home_bp, health_bp, auth_bp, orgs_bp, cpv_bp, admin_bp):
         app.register_blueprint(bp)
 
 

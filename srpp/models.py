@@ -2,8 +2,8 @@
 
 from srpp.auth import models as auth_models  # noqa: F401
 from srpp.core import models as core_models  # noqa: F401
+from srpp.core.db import Base
 from srpp.cpv import models as cpv_models  # noqa: F401
 from srpp.orgs import models as orgs_models  # noqa: F401
-from srpp.core.db import Base
 
 metadata = Base.metadata

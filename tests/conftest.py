@@ -66,17 +66,30 @@ TEST_CONFIG = {
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str):
+def app_config(database_url: str) -> dict:
+    return {**TEST_CONFIG, "DATABASE_URL": database_url, "FILES_DIR": tempfile.mkdtemp(prefix="srpp-files-")}
+
+
+@pytest.fixture(scope="session")
+def app(app_config: dict):
     from srpp import create_app, migrate
 
-    migrate.upgrade(database_url)
-    application = create_app({**TEST_CONFIG, "DATABASE_URL": database_url,
-                              "FILES_DIR": tempfile.mkdtemp(prefix="srpp-files-")})
+    migrate.upgrade(app_config["DATABASE_URL"])
+    application = create_app(app_config)
     with application.app_context():
         from srpp.demo import loader
 
         loader.load()
     return application
+
+
+@pytest.fixture(scope="session")
+def service_app(app, app_config: dict):
+    """A twin of ``app`` for calling services directly: the test client's requests then get
+    app contexts of their own (Flask reuses an app context only for the same app object)."""
+    from srpp import create_app
+
+    return create_app(app_config)
 
 
 @pytest.fixture()
@@ -91,7 +104,8 @@ def conn(app):
     try:
         yield connection
     finally:
-        db.session.session_factory.configure(bind=None, join_transaction_mode="conservative_savepoint")
+        db.session.session_factory.configure(bind=None)
+        db.session.session_factory.kw.pop("join_transaction_mode", None)
         if outer.is_active:
             outer.rollback()
         connection.close()
@@ -99,15 +113,18 @@ def conn(app):
 
 @pytest.fixture()
 def client(app, conn):
-    return app.test_client()
+    """Anonymous pages in English unless a test asks otherwise (the app's default is Lithuanian)."""
+    c = app.test_client()
+    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return c
 
 
 @pytest.fixture()
-def ctx(app, conn):
+def ctx(service_app, conn):
     """An app + request context for calling services directly; yields the session."""
     from srpp.extensions import db
 
-    with app.test_request_context("/"):
+    with service_app.test_request_context("/"):
         yield db.session
         db.session.remove()
 
@@ -118,10 +135,13 @@ def login(client, email: str, password: str = "demo12345"):
 
 @pytest.fixture()
 def as_user(client):
-    def _as(email: str):
+    """Log the test client in as ``email``, with the interface in ``lang``."""
+
+    def _as(email: str, lang: str = "en"):
         client.post("/logout")
         resp = login(client, email)
         assert resp.status_code == 302, f"login as {email} failed"
+        client.post("/language", data={"locale": lang})
         return client
 
     return _as
@@ -139,3 +159,167 @@ def engine_for(url: str):
 
 def count_rows(connection, table: str) -> int:
     return connection.execute(text(f"select count(*) from {table}")).scalar_one()
+
+
+# --- committed data, real services ------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def live_database_url(app) -> str:
+    """A separate, committed database with the demo region (for worker and browser tests)."""
+    from srpp import create_app, migrate
+
+    if svc.postgres_available():
+        url = svc.fresh_postgres_database("srpp_test_live")
+    else:
+        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'live.sqlite3'}"
+    migrate.upgrade(url)
+    live = create_app({**TEST_CONFIG, "DATABASE_URL": url})
+    with live.app_context():
+        from srpp.demo import loader
+
+        loader.load()
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    r = redis.Redis.from_url(svc.REDIS_URL)
+    r.flushdb()
+    return svc.REDIS_URL
+
+
+def service_env(database_url: str, redis_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
+    env.update({"DATABASE_URL": database_url, "SRPP_ARGON2_PROFILE": "test", "PYTHONUNBUFFERED": "1",
+                "SECRET_KEY": "test-secret-for-live-processes"})
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+class WorkerProcess:
+    """A real ``celery worker`` process, started and stopped by the tests."""
+
+    def __init__(self, database_url: str, redis_url: str, name: str = "w1", concurrency: int = 1) -> None:
+        self.env = service_env(database_url, redis_url)
+        self.name = name
+        self.concurrency = concurrency
+        self.proc = None
+        self.log = Path(tempfile.mkdtemp()) / f"{name}.log"
+
+    def start(self) -> WorkerProcess:
+        import subprocess
+
+        self.proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "celery"), "-A", "workers.celery_app", "worker", "--loglevel=INFO",
+             f"--hostname={self.name}@%h", f"--concurrency={self.concurrency}", "--pool=prefork",
+             "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=self.env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
+        )
+        import time
+
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            if "ready." in self.log.read_text(errors="replace"):
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"celery worker did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
+
+    def kill(self, sig: int = 9) -> None:
+        if self.proc and self.proc.poll() is None:
+            import signal
+
+            self.proc.send_signal(signal.Signals(sig))
+            self.proc.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except Exception:
+                self.proc.kill()
+
+
+@pytest.fixture()
+def celery_worker(live_database_url: str, redis_url: str):
+    worker = WorkerProcess(live_database_url, redis_url).start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+class LiveServer:
+    """The app served by ``flask run`` in a subprocess, for browser tests."""
+
+    def __init__(self, database_url: str, redis_url: str | None = None) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = service_env(database_url, redis_url)
+        self.log = Path(tempfile.mkdtemp()) / "server.log"
+        self.proc = None
+
+    def start(self) -> LiveServer:
+        import subprocess
+        import time
+        import urllib.request
+
+        self.proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "flask"), "--app", "srpp", "run", "--port", str(self.port), "--no-reload"],
+            cwd=ROOT, env=self.env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=2)
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(self.log.read_text()[-3000:])
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database_url: str):
+    server = LiveServer(live_database_url).start()
+    yield server
+    server.stop()
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()

@@ -17,6 +17,8 @@ LOGIN = 302  # redirect to the login page
 # (method, url, {role: status}); "*" gives the status for the roles not named
 MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/", {"*": 200}),
+    ("GET", "/healthz", {"*": 200}),
+    ("GET", "/readyz", {"*": 200}),
     ("GET", "/login", {"anon": 200, "*": 302}),
     ("POST", "/login", {"anon": 200, "*": 302}),
     ("POST", "/logout", {"*": 302}),

@@ -13,7 +13,7 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.properties import ColumnProperty, RelationshipProperty
@@ -62,10 +62,9 @@ def entity_label(obj: Any) -> str:
 
 
 def _identity(obj: Any) -> str:
-    ident = inspect(obj).identity
-    if ident is None:
-        return ""
-    return ",".join(str(i) for i in ident)
+    # new objects have their primary key but no identity key yet in after_flush
+    ident = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join("" if i is None else str(i) for i in ident)
 
 
 def _municipality_of(obj: Any) -> int | None:

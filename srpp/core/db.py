@@ -10,9 +10,17 @@ from typing import Annotated, Any
 from flask import Flask, abort, current_app
 from flask.globals import app_ctx
 from sqlalchemy import DateTime, MetaData, Numeric, String, create_engine, event, func, select
-from sqlalchemy.engine import Engine
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, scoped_session, sessionmaker
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    scoped_session,
+    sessionmaker,
+)
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {

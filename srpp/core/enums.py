@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import enum
 
-from flask_babel import lazy_gettext
 
-
-class LabelledEnum(str, enum.Enum):
-    """str-valued enum; subclasses define ``_labels`` as {value: lazy string}."""
+class LabelledEnum(enum.StrEnum):
+    """str-valued enum; subclasses return {value: lazy translated label} from ``labels()``."""
 
     @property
     def label(self) -> str:
@@ -23,8 +21,3 @@ class LabelledEnum(str, enum.Enum):
     def choices(cls) -> list[tuple[str, str]]:
         return [(m.value, m.label) for m in cls]
 
-    def __str__(self) -> str:
-        return self.value
-
-
-_ = lazy_gettext
