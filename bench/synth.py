@@ -1,0 +1,430 @@
+"""Synthetic data for the benchmarks: a large region in a fresh PostgreSQL database.
+
+    python -m bench.synth --url postgresql+psycopg://postgres@127.0.0.1:5432/srpp_bench \\
+        --municipalities 60 --suppliers 500 --seed 1
+
+The database is dropped and created, migrated with Alembic, then filled by the generators of
+``GENERATORS`` in registration order. A generator is a function ``(conn, rng, scale) -> None``
+that fills one group of tables and is registered with the ``@generator(*tables)`` decorator
+naming them; when one of those tables is not in the schema yet the generator is skipped with a
+note. Later issues append generators for their tables (plan items, lots, invoices …) here.
+
+Bulk rows go in with PostgreSQL COPY (``copy_rows``). The small reference tables (CPV vocabulary,
+service categories, funding measures) are inserted with SQLAlchemy Core from the same files the
+demo region uses. Each generator gets its own ``random.Random`` seeded from the run's seed and
+the generator's name, so the data are deterministic and adding or skipping a generator does not
+change what the others produce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from argon2 import PasswordHasher
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from sqlalchemy import Connection, Engine, create_engine, func, insert, select, table, text
+from sqlalchemy.engine import URL, make_url
+
+from srpp import migrate
+from srpp.auth.models import Role, User
+from srpp.cpv.services import load_vocabulary
+from srpp.demo.loader import read
+from srpp.orgs.models import (
+    FundingMeasure,
+    Municipality,
+    MunicipalityType,
+    Region,
+    ServiceCategory,
+    Supplier,
+    SupplierKind,
+    category_cpv,
+)
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/srpp_bench"
+#: every synthetic user has this password
+PASSWORD = "bench12345"
+EMAIL_DOMAIN = "bench.srpp.lt"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How many rows to generate (each field is also a command-line option)."""
+
+    regions: int = 10
+    municipalities: int = 60
+    suppliers: int = 500
+    # targets for the generators that later issues add with their tables
+    plan_items: int = 100_000
+    lots: int = 100_000
+    invoices: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.regions <= self.municipalities:
+            raise ValueError("need at least one region and at least one municipality per region")
+        if any(getattr(self, f.name) < 0 for f in dataclasses.fields(self)):
+            raise ValueError("sizes cannot be negative")
+
+
+Fill = Callable[[Connection, random.Random, Scale], None]
+
+
+@dataclass(frozen=True)
+class Generator:
+    name: str
+    tables: tuple[str, ...]  # the tables it fills; it runs only when all of them exist
+    fill: Fill
+
+
+#: run in this order; later ones read the ids the earlier ones created
+GENERATORS: list[Generator] = []
+
+
+def generator(*tables: str) -> Callable[[Fill], Fill]:
+    """Register the decorated function as the generator filling ``tables``."""
+
+    def register(fill: Fill) -> Fill:
+        GENERATORS.append(Generator(fill.__name__, tables, fill))
+        return fill
+
+    return register
+
+
+@dataclass
+class Step:
+    """What one step did: seconds it took and the rows its tables hold afterwards."""
+
+    name: str
+    seconds: float
+    rows: dict[str, int] = field(default_factory=dict)
+    skipped: str | None = None  # why the step did not run
+
+
+# ---------------------------------------------------------------------------------------------
+# database plumbing
+
+
+def create_database(url: URL) -> None:
+    """Drop (terminating open sessions) and create the database ``url`` names."""
+    if not url.database:
+        raise ValueError(f"the URL names no database: {url!r}")
+    admin = make_conninfo(host=url.host, port=url.port, user=url.username, password=url.password,
+                          dbname="postgres")
+    name = sql.Identifier(url.database)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def existing_tables(conn: Connection) -> set[str]:
+    return set(conn.scalars(text(
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+    )))
+
+
+def count_rows(conn: Connection, name: str) -> int:
+    return conn.scalar(select(func.count()).select_from(table(name))) or 0
+
+
+def table_rows(url: str) -> dict[str, int]:
+    """Rows per table of the database at ``url`` (Alembic's bookkeeping table left out)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            names = sorted(existing_tables(conn) - {"alembic_version"})
+            return {name: count_rows(conn, name) for name in names}
+    finally:
+        engine.dispose()
+
+
+def copy_rows(conn: Connection, table_name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """COPY ``rows`` into ``table_name`` within the connection's transaction."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table_name), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    driver: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def ids_by(conn: Connection, key: Any, ident: Any) -> dict[Any, int]:
+    """``{key: id}`` for every row, e.g. ``ids_by(conn, Supplier.company_code, Supplier.id)``."""
+    return dict(conn.execute(select(key, ident)).all())
+
+
+# ---------------------------------------------------------------------------------------------
+# synthetic names
+
+SYLLABLES = ("ber", "ža", "lau", "kė", "ši", "ma", "ru", "dai", "na", "vi", "liu", "to", "gi", "rė",
+             "ka", "pa", "ne", "vė", "ži", "jo", "sa", "lo", "tra", "kai", "ūd", "mė")
+FIRST_NAMES = ("Jonas", "Ona", "Tomas", "Rasa", "Lukas", "Eglė", "Vytas", "Aldona", "Mantas", "Rūta",
+               "Darius", "Inga", "Paulius", "Giedrė", "Andrius", "Lina")
+LAST_NAMES = ("Petrauskas", "Jankauskienė", "Žukauskas", "Butkutė", "Balčiūnas", "Paulauskienė",
+              "Vasiliauskas", "Urbonaitė", "Kazlauskas", "Stankevičienė", "Navickas", "Šimkutė")
+ORG_NOUNS = (("globa", "care"), ("pagalba", "help"), ("bendruomenė", "community"), ("dirbtuvės", "workshops"),
+             ("mobilumas", "mobility"), ("namai", "home"), ("jaunimo erdvė", "youth space"), ("paslaugos", "services"))
+KINDS: dict[SupplierKind, tuple[int, str]] = {  # weight, legal form
+    SupplierKind.SEO: (40, "VšĮ"),
+    SupplierKind.NGO: (20, "Asociacija"),
+    SupplierKind.WISE: (15, "UAB"),
+    SupplierKind.COOPERATIVE: (10, "Kooperatyvas"),
+    SupplierKind.COMPANY: (12, "UAB"),
+    SupplierKind.SUPPORT_BODY: (3, "VšĮ"),
+}
+
+
+def place_names(rng: random.Random, count: int) -> list[str]:
+    """``count`` distinct made-up place names such as "Beržalaukė"."""
+    names: dict[str, None] = {}
+    while len(names) < count:
+        names["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize()] = None
+    return list(names)
+
+
+def person_name(rng: random.Random) -> str:
+    return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+
+
+def phone(rng: random.Random) -> str:
+    return f"+370 6{rng.randrange(10**7):07d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# generators
+
+
+@generator("cpv_codes")
+def cpv_vocabulary(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    load_vocabulary(conn)
+
+
+@generator("service_categories", "service_category_cpv")
+def service_categories(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    categories = read("categories.yaml")["categories"]
+    conn.execute(insert(ServiceCategory), [
+        {"key": c["key"], "name_lt": c["name_lt"], "name_en": c["name_en"], "priority_area": c["area"],
+         "secondary_area": c.get("secondary"), "main_cpv": c["cpv"][0],
+         "target_group_en": c.get("target_en"), "target_group_lt": c.get("target_lt"),
+         "unit_en": c.get("unit_en"), "unit_lt": c.get("unit_lt"), "specialised": c.get("specialised", False),
+         "is_bundle": c.get("bundle", False), "sort_order": i}
+        for i, c in enumerate(categories)
+    ])
+    ids = ids_by(conn, ServiceCategory.key, ServiceCategory.id)
+    conn.execute(insert(category_cpv), [
+        {"category_id": ids[c["key"]], "cpv_code": code} for c in categories for code in c["cpv"]
+    ])
+
+
+@generator("funding_measures")
+def funding_measures(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    conn.execute(insert(FundingMeasure), [
+        {"code": f["code"], "kind": f["kind"], "name_lt": f["name_lt"], "name_en": f["name_en"],
+         "eu_rate": Decimal(f["eu_rate"]) if f.get("eu_rate") else None}
+        for f in read("funding.yaml")["funding_measures"]
+    ])
+
+
+def region_code(index: int) -> str:
+    return f"SYN-R{index + 1:02d}"
+
+
+def municipality_code(index: int) -> str:
+    return f"SYN{index + 1:03d}"
+
+
+@generator("regions", "municipalities")
+def regions_and_municipalities(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    names = place_names(rng, scale.regions + scale.municipalities)
+    region_names, town_names = names[:scale.regions], names[scale.regions:]
+    copy_rows(conn, "regions", ("code", "name_lt", "name_en", "council_acronym", "council_name_lt",
+                                "council_name_en", "country"), (
+        (region_code(r), f"{name} regionas (sintetinis)", f"{name} region (synthetic)", f"RPT{r + 1:02d}",
+         f"{name} regiono plėtros taryba", f"{name} Regional Development Council", "LT")
+        for r, name in enumerate(region_names)
+    ))
+    region_ids = ids_by(conn, Region.code, Region.id)
+    rows = []
+    for i, town in enumerate(town_names):
+        r = i * scale.regions // scale.municipalities  # contiguous blocks; the first of each is the hub city
+        first_of_region = i == 0 or (i - 1) * scale.regions // scale.municipalities != r
+        kind = MunicipalityType.CITY if first_of_region else MunicipalityType.DISTRICT
+        code = municipality_code(i)
+        suffix_lt, suffix_en = ("miesto", "City") if first_of_region else ("rajono", "District")
+        rows.append((
+            region_ids[region_code(r)], code, f"{town} {suffix_lt} savivaldybė", f"{town} {suffix_en} Municipality",
+            town, town, kind.value, first_of_region, i,
+            f"pirkimai@{code.lower()}.{EMAIL_DOMAIN}", phone(rng), f"Laisvės a. {rng.randint(1, 99)}, {town}",
+        ))
+    copy_rows(conn, "municipalities", ("region_id", "code", "name_lt", "name_en", "short_name_lt", "short_name_en",
+                                       "type", "is_hub", "sort_order", "contact_email", "contact_phone",
+                                       "address"), rows)
+
+
+@generator("suppliers", "supplier_categories", "supplier_municipalities")
+def suppliers(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    """Suppliers serving their home municipality and a few others, mostly in the same region."""
+    kinds = list(KINDS)
+    weights = [KINDS[k][0] for k in kinds]
+    towns = place_names(rng, scale.suppliers)
+    rows = []
+    kind_of: dict[str, SupplierKind] = {}
+    for i, town in enumerate(towns):
+        kind = rng.choices(kinds, weights)[0]
+        company_code = f"98{i + 1:07d}"  # 9 digits like a real code; the demo's start with 99
+        kind_of[company_code] = kind
+        noun_lt, noun_en = rng.choice(ORG_NOUNS)
+        rows.append((
+            f'{KINDS[kind][1]} "{town} {noun_lt}"', company_code, KINDS[kind][1], kind.value, "LT",
+            f"{town} {noun_lt}: sintetinė organizacija našumo bandymams.",
+            f"{town} {noun_en}: a synthetic organisation for the benchmarks.",
+            rng.randint(1, 150), Decimal(rng.randrange(10_000, 1_000_000, 5_000)),
+            person_name(rng), f"info@s{i + 1:05d}.{EMAIL_DOMAIN}", phone(rng), False,
+        ))
+    copy_rows(conn, "suppliers", ("legal_name", "company_code", "legal_form", "kind", "country", "description_lt",
+                                  "description_en", "staff_count", "max_contract_value", "contact_name",
+                                  "contact_email", "contact_phone", "is_demo"), rows)
+
+    supplier_ids = ids_by(conn, Supplier.company_code, Supplier.id)
+    categories = conn.execute(select(ServiceCategory.id, ServiceCategory.is_bundle)).all()
+    single = [cid for cid, bundle in categories if not bundle]
+    bundles = [cid for cid, bundle in categories if bundle]
+    region_of = ids_by(conn, Municipality.id, Municipality.region_id)
+    by_region: dict[int, list[int]] = {}
+    for mid, rid in sorted(region_of.items()):
+        by_region.setdefault(rid, []).append(mid)
+    municipality_ids = sorted(region_of)
+
+    category_links: list[tuple[int, int]] = []
+    municipality_links: list[tuple[int, int]] = []
+    for code, sid in sorted(supplier_ids.items()):
+        home = rng.choice(municipality_ids)
+        peers = [m for m in by_region[region_of[home]] if m != home]
+        served = {home, *rng.sample(peers, rng.randint(0, min(4, len(peers))))}
+        if rng.random() < 0.1:  # a few work across regions
+            served.update(rng.sample(municipality_ids, min(3, len(municipality_ids))))
+        municipality_links.extend((sid, m) for m in sorted(served))
+        if kind_of[code] is SupplierKind.SUPPORT_BODY:
+            continue  # support bodies train and advise; they do not tender
+        offered = set(rng.sample(single, min(rng.randint(1, 4), len(single))))
+        if bundles and rng.random() < 0.1:
+            offered.add(rng.choice(bundles))
+        category_links.extend((sid, c) for c in sorted(offered))
+    copy_rows(conn, "supplier_categories", ("supplier_id", "category_id"), category_links)
+    copy_rows(conn, "supplier_municipalities", ("supplier_id", "municipality_id"), municipality_links)
+
+
+@generator("users", "memberships")
+def users_and_memberships(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    """An administrator, a council viewer per region, a procurement and a finance officer per
+    municipality; all share one argon2 hash of ``PASSWORD`` (hashing is slow by design), salted
+    from ``rng`` so that the rows are deterministic too."""
+    password_hash = PasswordHasher().hash(PASSWORD, salt=rng.randbytes(16))
+    # (e-mail, role, scope column, scope id)
+    accounts: list[tuple[str, Role, str | None, int | None]] = [(f"admin@{EMAIL_DOMAIN}", Role.ADMIN, None, None)]
+    for code, rid in sorted(ids_by(conn, Region.code, Region.id).items()):
+        accounts.append((f"council.{code.lower()}@{EMAIL_DOMAIN}", Role.COUNCIL_VIEWER, "region_id", rid))
+    for code, mid in sorted(ids_by(conn, Municipality.code, Municipality.id).items()):
+        accounts.append((f"officer.{code.lower()}@{EMAIL_DOMAIN}", Role.PROCUREMENT_OFFICER, "municipality_id", mid))
+        accounts.append((f"finance.{code.lower()}@{EMAIL_DOMAIN}", Role.FINANCE_OFFICER, "municipality_id", mid))
+    copy_rows(conn, "users", ("email", "full_name", "password_hash", "locale", "active", "is_demo"), (
+        (email, person_name(rng), password_hash, "en" if rng.random() < 0.1 else "lt", True, False)
+        for email, *_ in accounts
+    ))
+
+    user_ids = ids_by(conn, User.email, User.id)
+    copy_rows(conn, "memberships", ("user_id", "role", "region_id", "municipality_id"), (
+        (user_ids[email], role.value, scope_id if column == "region_id" else None,
+         scope_id if column == "municipality_id" else None)
+        for email, role, column, scope_id in accounts
+    ))
+
+
+# ---------------------------------------------------------------------------------------------
+# running
+
+
+def since(started: float) -> float:
+    return time.perf_counter() - started
+
+
+def run_generator(engine: Engine, gen: Generator, scale: Scale, seed: int) -> Step:
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        missing = [t for t in gen.tables if t not in existing_tables(conn)]
+        if missing:
+            return Step(gen.name, 0.0, skipped=f"not in the schema yet: {', '.join(missing)}")
+        gen.fill(conn, random.Random(f"{seed}:{gen.name}"), scale)
+    seconds = since(started)
+    with engine.connect() as conn:
+        return Step(gen.name, seconds, {t: count_rows(conn, t) for t in gen.tables})
+
+
+def synthesise(url: str = DEFAULT_URL, scale: Scale | None = None, seed: int = 1,
+               on_step: Callable[[Step], None] | None = None) -> list[Step]:
+    """Create the database at ``url`` afresh and fill it; ``on_step`` sees each step as it ends."""
+    scale = scale or Scale()
+    steps: list[Step] = []
+
+    def record(step: Step) -> None:
+        steps.append(step)
+        if on_step:
+            on_step(step)
+
+    started = time.perf_counter()
+    create_database(make_url(url))
+    record(Step("create database", since(started)))
+
+    started = time.perf_counter()
+    migrate.upgrade(url)
+    record(Step("migrate", since(started)))
+
+    engine = create_engine(url)
+    try:
+        for gen in GENERATORS:
+            record(run_generator(engine, gen, scale, seed))
+        started = time.perf_counter()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))  # fresh statistics, as autovacuum would leave them
+        record(Step("vacuum analyze", since(started)))
+    finally:
+        engine.dispose()
+    return steps
+
+
+def print_step(step: Step) -> None:
+    if step.skipped:
+        print(f"{step.name:<28} skipped: {step.skipped}", flush=True)
+        return
+    rows = ", ".join(f"{name} {count:,}" for name, count in step.rows.items())
+    print(f"{step.name:<28} {step.seconds:8.2f} s  {rows}".rstrip(), flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.synth",
+                                     description="Fill a fresh PostgreSQL database with a synthetic region.")
+    parser.add_argument("--url", default=DEFAULT_URL, help="SQLAlchemy URL; the database is dropped and created")
+    parser.add_argument("--seed", type=int, default=1)
+    for f in dataclasses.fields(Scale):
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=int, default=f.default, metavar="N")
+    args = parser.parse_args(argv)
+    try:
+        scale = Scale(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Scale)})
+    except ValueError as exc:
+        parser.error(str(exc))
+    started = time.perf_counter()
+    synthesise(args.url, scale, args.seed, on_step=print_step)
+    print(f"{'total':<28} {since(started):8.2f} s")
+
+
+if __name__ == "__main__":
+    main()
