@@ -11,7 +11,7 @@ MO := $(PO:.po=.mo)
 
 run: $(STAMP) $(MO)
 	$(FLASK) db upgrade
-	$(FLASK) cpv load
+	$(FLASK) reference load
 	$(FLASK) demo load
 	@$(FLASK) demo logins
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"

@@ -68,8 +68,13 @@ def _register_blueprints(app: Flask) -> None:
     from srpp.home.health import bp as health_bp
     from srpp.home.views import bp as home_bp
     from srpp.orgs.views import bp as orgs_bp
+    from srpp.plans.io_views import bp as plan_io_bp
+    from srpp.plans.views import bp as plans_bp
+    from srpp.public.views import bp as public_bp
+    from srpp.region.views import bp as region_bp
 
-    for bp in (home_bp, health_bp, auth_bp, orgs_bp, cpv_bp, admin_bp):
+    for bp in (home_bp, health_bp, auth_bp, orgs_bp, cpv_bp, admin_bp, plans_bp, plan_io_bp, public_bp,
+               region_bp):
         app.register_blueprint(bp)
 
 

@@ -52,17 +52,15 @@ def register(app: Flask) -> None:
         for email, role in loader.demo_logins():
             click.echo(f"  {email:<36} {role}")
 
-    cpv_cli = AppGroup("cpv", help="The CPV vocabulary.")
+    ref_cli = AppGroup("reference", help="Reference data every installation needs (CPV, EU thresholds).")
 
-    @cpv_cli.command("load")
-    def cpv_load() -> None:
-        from srpp.cpv import services
-        from srpp.extensions import db
+    @ref_cli.command("load")
+    def reference_load() -> None:
+        from srpp.demo.loader import load_reference
 
-        n = services.load_vocabulary(db.session.connection())
-        db.session.commit()
-        click.echo(f"cpv codes: {n}")
+        for name, count in load_reference().items():
+            click.echo(f"{name}: {count}")
 
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
-    app.cli.add_command(cpv_cli)
+    app.cli.add_command(ref_cli)

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -15,6 +15,8 @@ LANGUAGE_NAMES = {"lt": "Lietuvių", "en": "English", "lv": "Latviešu"}
 
 def select_locale() -> str:
     langs = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI, workers: the default unless forced (flask_babel.force_locale)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in langs:
         return current_user.locale
     chosen = session.get("locale")

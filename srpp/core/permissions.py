@@ -113,3 +113,26 @@ def _supplier_edit(user: User, supplier: Any) -> bool:
 @rule("region.view")
 def _region_view(user: User, obj: Any) -> bool:
     return regional_reader(user) or municipal_staff(user)
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+@rule("plan.edit")
+def _plan_edit(user: User, municipality: Any) -> bool:
+    """Create plans, edit drafts, publish, import: the municipality's procurement officers."""
+    if user.is_admin:
+        return True
+    return municipality is not None and officer_of(user, municipality.id)
+
+
+@rule("plan.view")
+def _plan_view(user: User, municipality: Any) -> bool:
+    """See drafts and version history: the municipality's staff and the regional readers."""
+    if regional_reader(user):
+        return True
+    return municipality is not None and municipality.id in user.municipality_ids()
+
+
+@rule("search.save")
+def _search_save(user: User, obj: Any) -> bool:
+    return bool(user.memberships)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ def load(extra_steps: bool = True) -> str:
     if current == "foreign":
         raise DemoRefused("the database already holds data that is not the demo region's; refusing to load")
     bind_actor(db.session(), None)
-    cpv_services.load_vocabulary(db.session.connection())
+    load_reference()
     region = _load_region()
     munis = {m.code: m for m in region.municipalities}
     cats = _load_categories()
@@ -81,14 +82,25 @@ def load(extra_steps: bool = True) -> str:
     _load_users(region, munis, suppliers)
     db.session.flush()
     if extra_steps:
-        for step in DEMO_STEPS:
-            step()
+        for dotted in DEMO_STEPS:
+            module, _, func = dotted.partition(":")
+            getattr(importlib.import_module(module), func)()
     db.session.commit()
     return "loaded"
 
 
-#: later areas (plans, tenders, frameworks …) append loaders that run after the foundation
-DEMO_STEPS: list = []
+def load_reference() -> dict[str, int]:
+    """CPV vocabulary and EU thresholds: idempotent, needed by every installation."""
+    from srpp.rules.services import load_thresholds
+
+    conn = db.session.connection()
+    counts = {"cpv codes": cpv_services.load_vocabulary(conn), "eu threshold periods": load_thresholds(conn)}
+    db.session.commit()
+    return counts
+
+
+#: the loaders of later areas, run in this order after the foundation ("module:function")
+DEMO_STEPS: list[str] = ["srpp.plans.demo:load"]
 
 
 def _load_region() -> Region:
