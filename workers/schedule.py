@@ -1,6 +1,9 @@
 """The whole beat schedule in one place."""
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE = {
     "health-heartbeat": {"task": "srpp.health.heartbeat", "schedule": 30.0},
     "requeue-stale-jobs": {"task": "srpp.jobs.requeue_stale", "schedule": 120.0},
+    "plan-review-scan": {"task": "srpp.plans.review_scan", "schedule": crontab(hour=6, minute=30)},
 }

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from srpp.auth.models import User
 from srpp.core.db import utcnow
@@ -27,8 +28,11 @@ def notify(user: User, *, kind: str, subject: str, body: str, dedupe_key: str, l
         return None
     n = Notification(user_id=user.id, kind=kind, subject=subject[:300], body=body, link=link,
                      dedupe_key=dedupe_key[:200])
-    db.session.add(n)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a concurrent scan may have inserted it a moment ago
+            db.session.add(n)
+    except IntegrityError:
+        return None
     if email and user.active:
         send_mail(user.email, subject, body + (f"\n\n{current_app.config['BASE_URL']}{link}" if link else ""))
         n.emailed_at = utcnow()

@@ -33,20 +33,28 @@ def load() -> None:
         version = services.create_plan(officer, muni, _month(spec["start"]))
         plan = version.plan
         for n, vspec in enumerate(spec["versions"]):
-            if n:
+            existing: dict[str, object] = {}
+            if n:  # a later version edits the copied items (same uids), adds and removes
                 version = services.start_new_version(officer, plan)
-                for item in list(version.items):
-                    services.delete_item(officer, item)
+                existing = {item.title: item for item in version.items}
+                wanted = {i["t"] for i in vspec["items"]}
+                for title, item in list(existing.items()):
+                    if title not in wanted:
+                        services.delete_item(officer, item)
             for i in vspec["items"]:
                 cat = cats[i["c"]]
-                services.add_item(officer, version, services.ItemInput(
+                inp = services.ItemInput(
                     title=i["t"], category_id=cat.id, main_cpv=cat.main_cpv,
                     additional_cpv=i.get("x", [c.code for c in cat.cpv_codes if c.code != cat.main_cpv]),
                     estimated_value=Decimal(i["v"]), launch_month=_month(i["m"]), duration_months=i["d"],
                     procedure=Procedure(i["p"]), reservation=ReservationBasis(i.get("r", "none")),
                     intended_lots=i.get("l", 1), funding_measure_id=funding.get(i.get("f")),
                     quantity=Decimal(i["q"]) if i.get("q") else None, unit=i.get("u"),
-                    is_bundle=i.get("b", False), notes_for_seos=i.get("n")))
+                    is_bundle=i.get("b", False), notes_for_seos=i.get("n"))
+                if i["t"] in existing:
+                    services.update_item(officer, existing[i["t"]], inp)
+                else:
+                    services.add_item(officer, version, inp)
             services.publish(officer, version, vspec.get("note"))
             # back-date the publication as the demo story says
             published = dt.datetime.combine(vspec["published"], dt.time(9, 0), dt.UTC)

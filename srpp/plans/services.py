@@ -496,3 +496,38 @@ def totals(items: list[PlanItem]) -> dict[str, Any]:
 def count_items(stmt: Select) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
+
+
+def review_scan(today: dt.date | None = None) -> int:
+    """Daily: remind the procurement officers of municipalities whose plan review is due within
+    the warning period or overdue. Idempotent: one notification per version and state."""
+    from flask import url_for
+    from flask_babel import force_locale
+
+    from srpp.auth.models import Membership, Role
+    from srpp.core.notify import notify
+
+    today = today or dt.date.today()
+    sent = 0
+    for muni, version, status in review_overview(today):
+        if version is None or status.state not in ("due_soon", "overdue"):
+            continue
+        officers = db.session.scalars(
+            select(User).join(Membership).where(Membership.municipality_id == muni.id,
+                                                Membership.role == Role.PROCUREMENT_OFFICER, User.active.is_(True))
+        ).all()
+        for officer in officers:
+            with force_locale(officer.locale):
+                if status.state == "overdue":
+                    subject = _("The procurement plan of %(municipality)s is overdue for review (due %(due)s)",
+                                municipality=muni.name, due=status.due.isoformat())
+                else:
+                    subject = _("The procurement plan of %(municipality)s is due for review on %(due)s",
+                                municipality=muni.name, due=status.due.isoformat())
+                body = _("Plans are reviewed at least every six months so suppliers can rely on them. "
+                         "Start a new version, update the items and publish it.")
+            link = url_for("plans.version", version_id=version.id)
+            if notify(officer, kind="plan.review", subject=subject, body=body, link=link,
+                      dedupe_key=f"plan-review:{version.id}:{status.state}"):
+                sent += 1
+    return sent
