@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from bench import bench_pages, bench_synth
+from bench import bench_opportunities, bench_pages, bench_synth
 
 
 class Benchmark(Protocol):
@@ -23,7 +23,7 @@ class Benchmark(Protocol):
 
 
 #: in order: bench_synth (re)creates the database the later ones read
-BENCHMARKS: list[Benchmark] = [bench_synth, bench_pages]
+BENCHMARKS: list[Benchmark] = [bench_synth, bench_pages, bench_opportunities]
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"

@@ -349,6 +349,58 @@ def users_and_memberships(conn: Connection, rng: random.Random, scale: Scale) ->
     ))
 
 
+@generator("procurement_plans", "plan_versions", "plan_items")
+def plans_and_items(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    """One 12-month plan per municipality (2026-10 to 2027-09) with a superseded version 1 and a
+    published version 2; ``scale.plan_items`` items in all, 10 % of them in the old versions."""
+    import datetime as dt
+    import uuid
+
+    from srpp.plans.models import PlanVersion, ProcurementPlan
+
+    categories = conn.execute(select(ServiceCategory.id, ServiceCategory.main_cpv,
+                                     ServiceCategory.priority_area)).all()
+    funding = [row[0] for row in conn.execute(select(FundingMeasure.id))]
+    municipalities = sorted(ids_by(conn, Municipality.code, Municipality.id).items())
+    start, end = dt.date(2026, 10, 1), dt.date(2027, 9, 30)
+    published_v1 = dt.datetime(2026, 4, 1, 9, tzinfo=dt.UTC)
+    published_v2 = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
+    copy_rows(conn, "procurement_plans", ("municipality_id", "period_start", "period_end", "title"), (
+        (mid, start, end, f"Synthetic plan {code} 2026-10 – 2027-09") for code, mid in municipalities
+    ))
+    plan_ids = ids_by(conn, ProcurementPlan.municipality_id, ProcurementPlan.id)
+    copy_rows(conn, "plan_versions", ("plan_id", "municipality_id", "number", "state", "published_at", "review_due",
+                                      "superseded_at", "version"), (
+        row for _, mid in municipalities for row in (
+            (plan_ids[mid], mid, 1, "superseded", published_v1, dt.date(2026, 10, 1), published_v2, 1),
+            (plan_ids[mid], mid, 2, "published", published_v2, dt.date(2027, 4, 1), None, 1),
+        )
+    ))
+    version_ids = {(r.municipality_id, r.number): r.id
+                   for r in conn.execute(select(PlanVersion.municipality_id, PlanVersion.number, PlanVersion.id))}
+    reservations = ["none"] * 7 + ["res-ws", "res-pub-ser", "lt-23-1-5"]
+    months = [dt.date(2026 + (9 + m) // 12, (9 + m) % 12 + 1, 1) for m in range(12)]
+    per_muni = max(1, scale.plan_items // max(1, len(municipalities)))
+
+    def items():
+        for _, mid in municipalities:
+            for n in range(per_muni):
+                number = 1 if n < per_muni // 10 else 2
+                cat_id, cpv, area = rng.choice(categories)
+                reservation = rng.choice(reservations)
+                duration = rng.choice((12, 12, 24, 24, 36)) if reservation == "res-pub-ser" else rng.randint(6, 48)
+                value = Decimal(rng.randrange(5_000, 200_000, 50))
+                yield (version_ids[(mid, number)], mid, uuid.UUID(int=rng.getrandbits(128)).hex, n,
+                       f"Synthetic service {n} ({cpv})", cat_id, cpv, area, value, rng.choice(months), duration,
+                       "simplified" if value < 150_000 else "light_regime", reservation, rng.randint(1, 3),
+                       rng.choice(funding), False, "planned", published_v2)
+
+    copy_rows(conn, "plan_items", ("plan_version_id", "municipality_id", "uid", "position", "title", "category_id",
+                                   "main_cpv", "priority_area", "estimated_value", "launch_month", "duration_months",
+                                   "procedure", "reservation", "intended_lots", "funding_measure_id", "is_bundle",
+                                   "state", "content_changed_at"), items())
+
+
 # ---------------------------------------------------------------------------------------------
 # running
 

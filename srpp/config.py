@@ -60,6 +60,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get("SRPP_LOGIN_RATE_LIMIT", "30 per 15 minutes"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "WORKER_ALIVE_SECONDS": 120,
+        "PAGE_CACHE": _bool(env.get("SRPP_PAGE_CACHE"), True),
         "SQLALCHEMY_ECHO": _bool(env.get("SRPP_SQL_ECHO")),
     }
     if overrides:

@@ -62,6 +62,7 @@ TEST_CONFIG = {
     "REDIS_URL": None,
     "CELERY_EAGER": True,
     "SECRET_KEY": "test-secret",
+    "PAGE_CACHE": False,  # pages are cached per generation; tests/test_cache.py turns it on
 }
 
 

@@ -61,9 +61,11 @@ def libreoffice_available() -> bool:
 
 
 def fresh_postgres_database(name: str) -> str:
-    """Drop and create ``name``; return its SQLAlchemy URL."""
+    """Drop and create ``name`` (suffixed with $SRPP_TEST_DB_SUFFIX, so that parallel runs on one
+    server do not collide); return its SQLAlchemy URL."""
     import psycopg
 
+    name = name + os.environ.get("SRPP_TEST_DB_SUFFIX", "")
     with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
         conn.execute(
             "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",

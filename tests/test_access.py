@@ -23,6 +23,7 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/login", {"anon": 200, "*": 302}),
     ("POST", "/logout", {"*": 302}),
     ("POST", "/language", {"*": 302}),
+    ("GET", "/language/lt", {"*": 302}),
     ("GET", "/account", {"anon": LOGIN, "*": 200}),
     ("POST", "/account", {"anon": LOGIN, "*": 200}),
     ("GET", "/municipalities", {"*": 200}),
@@ -48,6 +49,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/admin/audit", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
     ("GET", "/admin/workers", {"anon": LOGIN, "admin": 200, "*": 403}),
     ("POST", "/admin/workers/ping", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("GET", "/admin/settings", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/admin/settings", {"anon": LOGIN, "admin": 302, "*": 403}),
     # plans (ROK's published demo plan; "officer" is officer.rok)
     ("GET", "/plans/municipality/ROK", {"*": 200}),
     ("POST", "/plans/municipality/ROK/new", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
@@ -61,6 +64,23 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/plans/items/{rok_item}/edit", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
     ("POST", "/plans/items/{rok_item}/edit", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
     ("POST", "/plans/items/{rok_item}/delete", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
+    # plan import / export: templates and exports of published versions are public; importing into a
+    # published version answers 200 with the refusal message (only drafts take imports)
+    ("GET", "/plans/import-template.xlsx", {"*": 200}),
+    ("GET", "/plans/import-template.csv", {"*": 200}),
+    ("GET", "/plans/versions/{rok_version}/export.csv", {"*": 200}),
+    ("GET", "/plans/versions/{rok_version}/export.xlsx", {"*": 200}),
+    ("GET", "/plans/versions/{rok_version}/import", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/plans/versions/{rok_version}/import", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("GET", "/region/plan", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/region/reserved-share", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/opportunities", {"*": 200}),
+    ("GET", "/opportunities/0123456789abcdef0123456789abcdef", {"*": 404}),
+    ("GET", "/opportunities.atom", {"*": 200}),
+    ("GET", "/opportunities.ics", {"*": 200}),
+    ("GET", "/saved-searches", {"anon": LOGIN, "*": 200}),
+    ("POST", "/saved-searches", {"anon": LOGIN, "*": 302}),
+    ("POST", "/saved-searches/999999999/delete", {"anon": LOGIN, "*": 404}),
 ]
 
 

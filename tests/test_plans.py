@@ -266,3 +266,19 @@ def test_item_form_shows_the_rule_that_refused(as_user, ctx):
     assert version.items[-1].estimated_value == Decimal("25000.50")
     page = client.get(f"/plans/versions/{version_id}").get_data(as_text=True)
     assert "Transportas &lt;script&gt;" in page
+
+
+def test_admin_changes_the_minimum_share_and_it_is_audited(as_user, ctx):
+    from srpp.core import settings
+    from srpp.core.models import AuditEvent
+
+    client = as_user("admin@demo.srpp.lt")
+    resp = client.post("/admin/settings", data={"plans.reserved_min_share": "1,5"})
+    assert resp.status_code == 200 and "between" in resp.get_data(as_text=True)
+    assert settings.get("plans.reserved_min_share") == Decimal("0.02")
+    resp = client.post("/admin/settings", data={"plans.reserved_min_share": "0,05"})
+    assert resp.status_code == 302
+    ctx.expire_all()
+    assert settings.get("plans.reserved_min_share") == Decimal("0.05")
+    event = ctx.scalars(select(AuditEvent).where(AuditEvent.entity_type == "Setting")).all()[-1]
+    assert event.changes["value"] == [None, "0.05"] and event.actor_label == "admin@demo.srpp.lt"

@@ -6,4 +6,5 @@ BEAT_SCHEDULE = {
     "health-heartbeat": {"task": "srpp.health.heartbeat", "schedule": 30.0},
     "requeue-stale-jobs": {"task": "srpp.jobs.requeue_stale", "schedule": 120.0},
     "plan-review-scan": {"task": "srpp.plans.review_scan", "schedule": crontab(hour=6, minute=30)},
+    "saved-search-digests": {"task": "srpp.public.send_digests", "schedule": crontab(hour=7, minute=0)},
 }

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -167,3 +167,32 @@ def workers_ping():
     else:
         flash(_("The health check was sent; this page shows when a worker answers."), "info")
     return redirect(url_for("admin.workers"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@permission_required("admin.manage")
+def settings_page():
+    from srpp.core import settings
+
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        from flask_wtf import FlaskForm
+
+        if not FlaskForm().validate():  # the CSRF token (the fields are declared by the settings)
+            abort(400)
+        for key in settings.SPECS:
+            raw = request.form.get(key)
+            if raw is None or raw.strip() == str(settings.get(key)):
+                continue
+            try:
+                settings.set_value(current_user, key, raw)
+            except DomainError as err:
+                errors[key] = err.message
+        if errors:
+            db.session.rollback()
+        else:
+            db.session.commit()
+            flash(_("The settings were saved."), "success")
+            return redirect(url_for("admin.settings_page"))
+    return render_template("admin/settings.html", specs=settings.SPECS.values(), get=settings.get, errors=errors,
+                           submitted=request.form)

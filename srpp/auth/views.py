@@ -81,6 +81,14 @@ def language():
     return redirect(safe_next_url(request.form.get("next")) or url_for("home.index"))
 
 
+@bp.route("/language/<code>")
+def language_link(code: str):
+    """Anonymous visitors switch language with a plain link (it only changes their session)."""
+    if code in current_app.config["LANGUAGES"]:
+        session["locale"] = code
+    return redirect(safe_next_url(request.args.get("next")) or url_for("home.index"))
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():

@@ -143,6 +143,8 @@ class Database:
         engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)
+            # let SQLAlchemy, not pysqlite, issue BEGIN: SAVEPOINTs then work (SQLAlchemy's recipe)
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         app.extensions["srpp_engine"] = engine
         app.extensions["srpp_db"] = self
 
@@ -168,6 +170,7 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")

@@ -127,3 +127,12 @@ class WorkerHeartbeat(Base):
     worker: Mapped[str] = mapped_column(String(200), primary_key=True)
     last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
     in_process: Mapped[bool] = mapped_column(default=False)
+
+
+class CacheGeneration(Base):
+    """A counter per cached area, bumped in the same transaction as the change it invalidates."""
+
+    __tablename__ = "cache_generations"
+
+    namespace: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)

@@ -48,11 +48,17 @@ NAV: list[tuple[Any, str, str | None]] = [
     (_l("Audit log"), "admin.audit", "audit.view"),
     (_l("Users"), "admin.users", "admin.manage"),
     (_l("Workers"), "admin.workers", "admin.manage"),
+    (_l("Settings"), "admin.settings_page", "admin.manage"),
+    (_l("Opportunities"), "public.opportunities", None),
+    (_l("Saved searches"), "public.saved_searches", "search.save"),
+    (_l("Regional plan"), "region.plan", "region.view"),
+    (_l("Reserved share"), "region.reserved_share", "region.view"),
 ]
 
 PUBLIC_NAV: list[tuple[Any, str]] = [
     (_l("Home"), "home.index"),
     (_l("Municipalities"), "orgs.municipalities"),
+    (_l("Opportunities"), "public.opportunities"),
 ]
 
 
@@ -122,7 +128,8 @@ def register(app: Flask) -> None:
     def _globals() -> dict[str, Any]:
         from flask_babel import get_locale
 
-        lang_form = LanguageForm(locale=str(get_locale()))
+        # formdata=None: never re-read the request body here (error pages of oversized uploads)
+        lang_form = LanguageForm(formdata=None, locale=str(get_locale()))
         return {
             "nav_items": navigation(),
             "language_form": lang_form,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from srpp.auth.models import User
+from srpp.core import cache
 from srpp.core.audit import bind_actor
 from srpp.core.permissions import require
 from srpp.core.services import check_version
@@ -41,6 +42,7 @@ def update_municipality_contacts(actor: User, municipality: Municipality, data: 
     for field in MUNICIPALITY_CONTACT_FIELDS:
         value = data.get(field)
         setattr(municipality, field, value.strip() if isinstance(value, str) and value.strip() else None)
+    cache.bump("pipeline")  # item pages show the municipality's contact
     db.session.flush()
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from srpp.auth.models import User
-from srpp.core import settings
+from srpp.core import cache, settings
 from srpp.core.audit import bind_actor
 from srpp.core.db import is_postgres, utcnow
 from srpp.core.errors import DomainError
@@ -96,6 +96,12 @@ class Lookups:
     cpv: set[str]
     categories: dict[int, ServiceCategory]
     funding: set[int]
+    thresholds: dict[dt.date, Any] = field(default_factory=dict)
+
+    def threshold(self, launch: dt.date) -> Any:
+        if launch not in self.thresholds:
+            self.thresholds[launch] = rules.threshold_row(launch)
+        return self.thresholds[launch]
 
     @classmethod
     def load(cls, cpv_codes: list[str] | None = None) -> Lookups:
@@ -148,8 +154,9 @@ def check_item(inp: ItemInput, plan: ProcurementPlan, lookups: Lookups | None = 
         for message in rules.reservation_problems(inp.reservation, inp.cpv_codes, inp.duration_months):
             add("reservation", message)
         if inp.estimated_value and inp.estimated_value > 0 and inp.launch_month:
-            for message in rules.procedure_problems(inp.procedure, inp.estimated_value, inp.cpv_codes,
-                                                    first_of_month(inp.launch_month), money):
+            launch = first_of_month(inp.launch_month)
+            for message in rules.procedure_problems(inp.procedure, inp.estimated_value, inp.cpv_codes, launch, money,
+                                                    lookups.threshold(launch)):
                 add("procedure", message)
     return problems
 
@@ -242,6 +249,18 @@ def _copy_item(item: PlanItem) -> PlanItem:
     return copy
 
 
+def require_readable(actor: User | None, version: PlanVersion) -> PlanVersion:
+    """Published and superseded versions are public; drafts only for the municipality's staff and
+    the region ("plan.view"). An anonymous visitor is not told that a draft exists (404)."""
+    from werkzeug.exceptions import NotFound
+
+    if version.state == PlanState.DRAFT:
+        if actor is None or not actor.is_authenticated:
+            raise NotFound()
+        require(actor, "plan.view", version.plan.municipality)
+    return version
+
+
 def _require_draft(version: PlanVersion) -> None:
     if version.state != PlanState.DRAFT:
         raise DomainError(_("Published versions cannot be changed; start a new version to edit the plan."))
@@ -261,6 +280,39 @@ def add_item(actor: User, version: PlanVersion, inp: ItemInput, lookups: Lookups
     version.items.append(item)
     db.session.flush()
     return item
+
+
+class ItemsRefused(DomainError):
+    """Some of several items break a rule: ``problems`` maps the input's index to its problems."""
+
+    def __init__(self, problems: dict[int, list[Problem]]) -> None:
+        first = problems[min(problems)][0]
+        super().__init__(first.message, field=first.field)
+        self.problems = problems
+
+
+def add_items(actor: User, version: PlanVersion, inputs: list[ItemInput], lookups: Lookups,
+              batch: int = 1000) -> list[PlanItem]:
+    """Add many items at once (imports): all are checked first and none is added if any is
+    wrong; then positions are computed once and rows flushed in batches (no per-item scan)."""
+    require(actor, "plan.edit", version.plan.municipality)
+    _require_draft(version)
+    problems = {n: found for n, inp in enumerate(inputs) if (found := check_item(inp, version.plan, lookups))}
+    if problems:
+        raise ItemsRefused(problems)
+    bind_actor(db.session(), actor)
+    position = max((i.position for i in version.items), default=0)
+    added = []
+    with db.session.no_autoflush:
+        for n, inp in enumerate(inputs, start=1):
+            item = PlanItem(municipality_id=version.municipality_id, position=position + n)
+            _apply(item, inp, lookups)
+            version.items.append(item)
+            added.append(item)
+            if n % batch == 0:
+                db.session.flush()
+    db.session.flush()
+    return added
 
 
 def update_item(actor: User, item: PlanItem, inp: ItemInput) -> PlanItem:
@@ -329,6 +381,7 @@ def publish(actor: User, version: PlanVersion, change_note: str | None = None) -
     version.published_by_id = actor.id
     version.change_note = (change_note or "").strip() or None
     version.review_due = now.date() + relativedelta(months=settings.get("plans.review_months"))
+    cache.bump("pipeline")
     db.session.flush()
     return version
 

@@ -21,13 +21,6 @@ from srpp.rules import services as rules
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
 
-def _visible(version: PlanVersion) -> PlanVersion:
-    """Published and superseded versions are public; drafts only for the municipality and the region."""
-    if version.state == PlanState.DRAFT and not can(current_user, "plan.view", version.plan.municipality):
-        if not current_user.is_authenticated:
-            abort(404)
-        require(current_user, "plan.view", version.plan.municipality)
-    return version
 
 
 def _item_form(**kwargs) -> PlanItemForm:
@@ -84,7 +77,7 @@ def plan(plan_id: int):
 
 @bp.route("/versions/<int:version_id>")
 def version(version_id: int):
-    v = _visible(db.get_or_404(PlanVersion, version_id))
+    v = services.require_readable(current_user, db.get_or_404(PlanVersion, version_id))
     items = v.items
     return render_template(
         "plans/version.html", version=v, plan=v.plan, items=items, share=services.reserved_share(items),

@@ -2,6 +2,136 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from srpp.core import cache
+from srpp.core.errors import DomainError
+from srpp.core.permissions import can, permission_required
+from srpp.extensions import db
+from srpp.plans.models import SavedSearch
+from srpp.plans.services import review_status
+from srpp.public import feeds, services
+from srpp.public.forms import DeleteSearchForm, FilterForm, SaveSearchForm
 
 bp = Blueprint("public", __name__)
+
+
+def _filters() -> tuple[services.FilterLookups, services.Filters]:
+    lookups = services.FilterLookups.load()
+    return lookups, services.parse_filters(request.args, lookups)
+
+
+def _feed_links(filters: services.Filters) -> dict[str, str]:
+    args = filters.query()
+    return {"atom": url_for("public.atom", _external=True, **args),
+            "ics": url_for("public.ics", _external=True, **args)}
+
+
+@bp.route("/opportunities")
+@cache.anonymous_page("pipeline")
+def opportunities():
+    lookups, filters = _filters()
+    page = services.opportunities_page(filters)
+    save_form = None
+    if can(current_user, "search.save"):
+        save_form = SaveSearchForm(query=filters.query_string())
+    return render_template(
+        "public/opportunities.html", page=page, filters=filters, lookups=lookups,
+        form=FilterForm(request.args, lookups, filters), save_form=save_form, feed_links=_feed_links(filters),
+    )
+
+
+@bp.route("/opportunities/<uid>")
+@cache.anonymous_page("pipeline")
+def item(uid: str):
+    it = services.published_item(uid) or abort(404)
+    version = it.plan_version
+    municipality_filter = services.Filters(municipality=it.municipality.code)
+    return render_template(
+        "public/item.html", item=it, opportunity=services.Opportunity.from_plan_item(it),
+        version=version, status=review_status(version), cpv_codes=services.item_cpv_codes(it),
+        feed_links=_feed_links(municipality_filter),
+        municipality_url=url_for("public.opportunities", **municipality_filter.query()),
+    )
+
+
+def _feed_filters() -> services.Filters | Response:
+    _lookups, filters = _filters()
+    if filters.errors:
+        message = "\n".join([_("The feed could not be made from these filters:"), *filters.errors.values()])
+        return Response(message + "\n", status=400, content_type="text/plain; charset=utf-8")
+    return filters
+
+
+@bp.route("/opportunities.atom")
+@cache.anonymous_page("pipeline")
+def atom():
+    filters = _feed_filters()
+    if isinstance(filters, Response):
+        return filters
+    body = feeds.atom(services.feed_opportunities(filters, default_sort="newest"), filters)
+    return Response(body, content_type=feeds.ATOM_TYPE)
+
+
+@bp.route("/opportunities.ics")
+@cache.anonymous_page("pipeline")
+def ics():
+    filters = _feed_filters()
+    if isinstance(filters, Response):
+        return filters
+    body = feeds.icalendar(services.feed_opportunities(filters), filters)
+    resp = Response(body, content_type=feeds.ICS_TYPE)
+    resp.headers["Content-Disposition"] = 'inline; filename="opportunities.ics"'
+    return resp
+
+
+# --- saved searches ----------------------------------------------------------------------------
+
+@bp.route("/saved-searches")
+@permission_required("search.save")
+def saved_searches():
+    lookups = services.FilterLookups.load()
+    rows = []
+    for s in services.searches_for(current_user):
+        filters = services.parse_filters(services.query_args(s.query), lookups)
+        rows.append((s, services.describe(filters, lookups), filters))
+    return render_template("public/saved_searches.html", rows=rows, delete_form=DeleteSearchForm())
+
+
+@bp.route("/saved-searches", methods=["POST"])
+@permission_required("search.save")
+def save_search():
+    form = SaveSearchForm()
+    query = form.query.data or ""
+    back = url_for("public.opportunities", **services.query_args(query))
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(_("The search was not saved: %(problem)s", problem=message), "error")
+        return redirect(back)
+    try:
+        search = services.save_search(current_user, form.name.data, query)
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(back)
+    flash(_("The search “%(name)s” was saved. You will get an e-mail when new matching items are published.",
+            name=search.name), "success")
+    return redirect(url_for("public.saved_searches"))
+
+
+@bp.route("/saved-searches/<int:search_id>/delete", methods=["POST"])
+@permission_required("search.save")
+def delete_search(search_id: int):
+    search = db.get_or_404(SavedSearch, search_id)
+    form = DeleteSearchForm()
+    if not form.validate_on_submit():
+        abort(400)
+    name = search.name
+    services.delete_search(current_user, search)
+    db.session.commit()
+    flash(_("The search “%(name)s” was deleted.", name=name), "success")
+    return redirect(url_for("public.saved_searches"))

@@ -77,8 +77,8 @@ class Threshold:
     valid_to: dt.date
 
 
-def applicable_threshold(cpv_codes: list[str], launch: dt.date) -> Threshold | None:
-    row = threshold_row(launch)
+def applicable_threshold(cpv_codes: list[str], launch: dt.date, row: EuThreshold | None = None) -> Threshold | None:
+    row = row or threshold_row(launch)
     if row is None:
         return None
     kind = contract_kind(cpv_codes)
@@ -102,9 +102,10 @@ def art77_problems(cpv_codes: list[str], duration_months: int | None) -> list[st
 
 
 def procedure_problems(procedure: Procedure, value: Decimal, cpv_codes: list[str], launch: dt.date,
-                       money) -> list[str]:
-    """EU-THR-01: a procurement reaching the EU threshold cannot be simplified."""
-    th = applicable_threshold(cpv_codes, launch)
+                       money, row: EuThreshold | None = None) -> list[str]:
+    """EU-THR-01: a procurement reaching the EU threshold cannot be simplified. ``row``: the
+    threshold table in force at ``launch``, when the caller already has it."""
+    th = applicable_threshold(cpv_codes, launch, row)
     problems = []
     if th is None:
         return problems

@@ -1,0 +1,630 @@
+"""The public pipeline: what is coming up for tender in the region.
+
+One filter model (``Filters``, parsed and validated by ``parse_filters``) and one statement
+(``plan_items_stmt``) serve the /opportunities page, its Atom and iCalendar feeds and the
+saved-search digests, so they always agree. Rows are turned into ``Opportunity`` view-models;
+plan items are the first kind, open lots (next issue) become the second.
+
+The page makes a constant number of SQL queries: the filter lookups (municipalities, categories),
+one count and one row query with every relation the page shows eager-loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from babel.dates import format_skeleton
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale, get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
+
+from srpp.auth.models import User
+from srpp.core.audit import bind_actor
+from srpp.core.db import utcnow
+from srpp.core.errors import DomainError
+from srpp.core.i18n import money
+from srpp.core.notify import notify
+from srpp.core.permissions import PermissionDenied, can, require
+from srpp.core.web import Page
+from srpp.extensions import db
+from srpp.orgs.models import Municipality, PriorityArea, ServiceCategory
+from srpp.plans.models import (
+    ItemState,
+    PlanItem,
+    PlanState,
+    PlanVersion,
+    ProcurementPlan,
+    SavedSearch,
+    SavedSearchHit,
+)
+from srpp.plans.services import ReviewStatus, review_status
+from srpp.rules.models import Procedure, ReservationBasis
+
+log = logging.getLogger("srpp.public")
+
+PER_PAGE = 20
+MAX_PAGE = 100_000
+#: feeds list at most this many items (a subscriber narrows with filters)
+FEED_LIMIT = 500
+#: a digest e-mail lists at most this many items (all of them are recorded as sent)
+DIGEST_LIST_LIMIT = 50
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_QUERY_CHARS = 200
+MAX_WORDS = 10
+MAX_SAVED_SEARCHES = 50
+
+#: plan items that are still opportunities (not launched, not cancelled)
+OPEN_STATES = (ItemState.PLANNED, ItemState.IN_PREPARATION)
+
+SORTS: dict[str, Any] = {
+    "month": _l("Launch month, soonest first"),
+    "value_desc": _l("Estimated value, highest first"),
+    "value_asc": _l("Estimated value, lowest first"),
+    "newest": _l("Recently published or changed"),
+}
+DEFAULT_SORT = "month"
+
+#: the query-string names, in the order they are written back (canonical query strings)
+FILTER_NAMES = ("municipality", "category", "area", "reserved", "quarter", "min_value", "max_value", "q", "sort")
+
+QUARTER_RE = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+def parse_amount(raw: str | None) -> Decimal | None:
+    """``1234.50``, ``1234,50``, ``1 234,50``, ``1.234,50`` and ``1,234.50`` → Decimal.
+    Returns None for empty input; raises ValueError for anything else that is not an amount."""
+    text = (raw or "").strip()
+    for ch in ("\u00a0", "\u202f", "\u2009", " ", "€", "EUR", "eur"):
+        text = text.replace(ch, "")
+    if not text:
+        return None
+    if "," in text and "." in text:
+        if text.rfind(",") > text.rfind("."):
+            text = text.replace(".", "").replace(",", ".")
+        else:
+            text = text.replace(",", "")
+    elif "," in text:
+        text = text.replace(",", ".")
+    if not re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+        raise ValueError(raw)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(raw) from None
+    return value
+
+
+def quarter_range(quarter: str) -> tuple[dt.date, dt.date]:
+    """``2027-Q1`` → (2027-01-01, 2027-04-01): first day of the quarter, first day after it."""
+    year, n = int(quarter[:4]), int(quarter[-1])
+    start = dt.date(year, 3 * (n - 1) + 1, 1)
+    end = dt.date(year + 1, 1, 1) if n == 4 else dt.date(year, 3 * n + 1, 1)
+    return start, end
+
+
+def month_label(month: dt.date) -> str:
+    """"January 2027", "2027 m. sausis": a launch month in the current language."""
+    return format_skeleton("yMMMM", month, locale=str(get_locale() or "lt"))
+
+
+def quarter_of(month: dt.date) -> str:
+    return f"{month.year}-Q{(month.month - 1) // 3 + 1}"
+
+
+def _shorten(value: str, limit: int = 40) -> str:
+    value = value.strip()
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+@dataclass
+class FilterLookups:
+    """The reference data the filters are validated against (and the filter form offers)."""
+
+    municipalities: list[Municipality]
+    categories: list[ServiceCategory]
+
+    @classmethod
+    def load(cls) -> FilterLookups:
+        return cls(
+            municipalities=list(db.session.scalars(
+                select(Municipality).order_by(Municipality.sort_order, Municipality.code))),
+            categories=list(db.session.scalars(
+                select(ServiceCategory).options(lazyload(ServiceCategory.cpv_codes))
+                .order_by(ServiceCategory.sort_order, ServiceCategory.key))),
+        )
+
+    def municipality(self, code: str | None) -> Municipality | None:
+        return next((m for m in self.municipalities if m.code == code), None)
+
+    def category(self, key: str | None) -> ServiceCategory | None:
+        return next((c for c in self.categories if c.key == key), None)
+
+
+@dataclass
+class Filters:
+    """Validated filters of the pipeline. Invalid values are left out and explained in ``errors``
+    (field name → message), so a page can show the rest and say what was ignored."""
+
+    municipality: str | None = None
+    category: str | None = None
+    area: PriorityArea | None = None
+    reserved: bool = False
+    quarter: str | None = None
+    min_value: Decimal | None = None
+    max_value: Decimal | None = None
+    q: str | None = None
+    sort: str = DEFAULT_SORT
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)
+    #: resolved by parse_filters (not part of the query string)
+    municipality_id: int | None = field(default=None, repr=False)
+    category_id: int | None = field(default=None, repr=False)
+
+    @property
+    def words(self) -> list[str]:
+        return (self.q or "").split()[:MAX_WORDS]
+
+    @property
+    def active(self) -> bool:
+        return any(v for k, v in self.query().items() if k != "sort")
+
+    def query(self) -> dict[str, str]:
+        """The canonical query arguments (without the page number)."""
+        out: dict[str, str] = {}
+        if self.municipality:
+            out["municipality"] = self.municipality
+        if self.category:
+            out["category"] = self.category
+        if self.area:
+            out["area"] = self.area.value
+        if self.reserved:
+            out["reserved"] = "1"
+        if self.quarter:
+            out["quarter"] = self.quarter
+        if self.min_value is not None:
+            out["min_value"] = str(self.min_value)
+        if self.max_value is not None:
+            out["max_value"] = str(self.max_value)
+        if self.q:
+            out["q"] = self.q
+        if self.sort != DEFAULT_SORT:
+            out["sort"] = self.sort
+        return out
+
+    def query_string(self) -> str:
+        return urlencode(self.query())
+
+
+def parse_filters(args: Mapping[str, Any], lookups: FilterLookups) -> Filters:
+    """Read the filters from query arguments (``request.args`` or a saved query string).
+    Never raises on bad input: each bad value is dropped and explained in ``Filters.errors``."""
+    f = Filters()
+
+    def arg(name: str) -> str:
+        value = args.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    if raw := arg("municipality"):
+        m = lookups.municipality(raw.upper())
+        if m is None:
+            f.errors["municipality"] = _("There is no municipality with the code “%(value)s”.", value=_shorten(raw))
+        else:
+            f.municipality, f.municipality_id = m.code, m.id
+    if raw := arg("category"):
+        c = lookups.category(raw) or lookups.category(raw.upper())
+        if c is None:
+            f.errors["category"] = _("There is no service category “%(value)s”.", value=_shorten(raw))
+        else:
+            f.category, f.category_id = c.key, c.id
+    if raw := arg("area"):
+        try:
+            f.area = PriorityArea(raw.upper())
+        except ValueError:
+            f.errors["area"] = _("There is no priority area “%(value)s”.", value=_shorten(raw))
+    if raw := arg("reserved"):
+        if raw.lower() in ("1", "y", "yes", "true", "on"):
+            f.reserved = True
+        elif raw.lower() not in ("0", "n", "no", "false", "off"):
+            f.errors["reserved"] = _("Use reserved=1 to show reserved opportunities only.")
+    if raw := arg("quarter"):
+        m = QUARTER_RE.match(raw)
+        if m and 2000 <= int(m.group(1)) <= 2100:
+            f.quarter = f"{m.group(1)}-Q{m.group(2)}"
+        else:
+            f.errors["quarter"] = _("Write the quarter as year and quarter number, e.g. 2027-Q1.")
+    for name in ("min_value", "max_value"):
+        raw = arg(name)
+        if not raw:
+            continue
+        try:
+            value = parse_amount(raw)
+        except ValueError:
+            f.errors[name] = _("“%(value)s” is not an amount in euros; write it like 1234.50 or 1 234,50.",
+                               value=_shorten(raw))
+            continue
+        if value is None:
+            continue
+        if value < 0:
+            f.errors[name] = _("The amount cannot be negative.")
+        elif value > MAX_AMOUNT:
+            f.errors[name] = _("The amount is too large.")
+        else:
+            setattr(f, name, value.quantize(Decimal("0.01")))
+    if f.min_value is not None and f.max_value is not None and f.min_value > f.max_value:
+        f.errors["max_value"] = _("The maximum value is smaller than the minimum value.")
+        f.max_value = None
+    if raw := arg("q"):
+        if len(raw) > MAX_QUERY_CHARS:
+            f.errors["q"] = _("Search words may be at most %(num)d characters long.", num=MAX_QUERY_CHARS)
+        else:
+            f.q = " ".join(raw.split()[:MAX_WORDS])
+    if raw := arg("sort"):
+        if raw in SORTS:
+            f.sort = raw
+        else:
+            f.errors["sort"] = _("Unknown sort order “%(value)s”; sorted by launch month.", value=_shorten(raw))
+    if raw := arg("page"):
+        try:
+            page = int(raw)
+        except ValueError:
+            page = 0
+        if 1 <= page <= MAX_PAGE:
+            f.page = page
+        else:
+            f.errors["page"] = _("There is no page “%(value)s”; showing the first page.", value=_shorten(raw))
+    return f
+
+
+def query_args(query: str) -> dict[str, str]:
+    """A stored query string as arguments for ``parse_filters`` (first value of each name)."""
+    out: dict[str, str] = {}
+    for key, value in parse_qsl(query or "", keep_blank_values=False):
+        out.setdefault(key, value)
+    return out
+
+
+def describe(filters: Filters, lookups: FilterLookups) -> list[tuple[str, str]]:
+    """The filters in words: [(label, value)] for saved-search lists and digests."""
+    out: list[tuple[str, str]] = []
+    if filters.municipality and (m := lookups.municipality(filters.municipality)):
+        out.append((_("Municipality"), m.name))
+    if filters.category and (c := lookups.category(filters.category)):
+        out.append((_("Service category"), c.name))
+    if filters.area:
+        out.append((_("Priority area"), filters.area.label))
+    if filters.reserved:
+        out.append((_("Reservation"), _("reserved opportunities only")))
+    if filters.quarter:
+        out.append((_("Planned launch"), filters.quarter))
+    if filters.min_value is not None:
+        out.append((_("Value at least"), money(filters.min_value)))
+    if filters.max_value is not None:
+        out.append((_("Value at most"), money(filters.max_value)))
+    if filters.q:
+        out.append((_("Words"), filters.q))
+    return out
+
+
+# --- the statement -----------------------------------------------------------------------------
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(filters: Filters) -> list[Any]:
+    """The WHERE clauses of the filters, on plan_items and plan_versions only (municipality and
+    category are matched by id, resolved by ``parse_filters``), so counting needs no other join."""
+    conds: list[Any] = [PlanVersion.state == PlanState.PUBLISHED, PlanItem.state.in_(OPEN_STATES)]
+    if filters.municipality_id is not None:
+        conds.append(PlanItem.municipality_id == filters.municipality_id)
+    elif filters.municipality:
+        conds.append(PlanItem.municipality_id.in_(
+            select(Municipality.id).where(Municipality.code == filters.municipality).scalar_subquery()))
+    if filters.category_id is not None:
+        conds.append(PlanItem.category_id == filters.category_id)
+    elif filters.category:
+        conds.append(PlanItem.category_id.in_(
+            select(ServiceCategory.id).where(ServiceCategory.key == filters.category).scalar_subquery()))
+    if filters.area:
+        conds.append(PlanItem.priority_area == filters.area)
+    if filters.reserved:
+        conds.append(PlanItem.reservation != ReservationBasis.NONE)
+    if filters.quarter:
+        start, end = quarter_range(filters.quarter)
+        conds.extend([PlanItem.launch_month >= start, PlanItem.launch_month < end])
+    if filters.min_value is not None:
+        conds.append(PlanItem.estimated_value >= filters.min_value)
+    if filters.max_value is not None:
+        conds.append(PlanItem.estimated_value <= filters.max_value)
+    for word in filters.words:
+        pattern = _like(word)
+        conds.append(or_(PlanItem.title.ilike(pattern, escape="\\"),
+                         PlanItem.notes_for_seos.ilike(pattern, escape="\\")))
+    return conds
+
+
+def plan_items_stmt(filters: Filters) -> Select:
+    """Open items of published plan versions matching the filters, sorted, with everything a
+    listing shows loaded in the same query (municipality, category, plan version)."""
+    return (
+        select(PlanItem)
+        .join(PlanItem.plan_version)
+        .join(PlanItem.municipality)
+        .join(PlanItem.category)
+        .where(*_conditions(filters))
+        .options(
+            contains_eager(PlanItem.plan_version).lazyload(PlanVersion.plan),
+            contains_eager(PlanItem.municipality),
+            contains_eager(PlanItem.category).lazyload(ServiceCategory.cpv_codes),
+            lazyload(PlanItem.additional_cpv),
+            lazyload(PlanItem.funding_measure),
+            lazyload(PlanItem.main_cpv_code),
+        )
+        .order_by(*_order(filters.sort))
+    )
+
+
+def count_stmt(filters: Filters) -> Select:
+    return (select(func.count(PlanItem.id)).select_from(PlanItem)
+            .join(PlanVersion, PlanVersion.id == PlanItem.plan_version_id)
+            .where(*_conditions(filters)))
+
+
+def _order(sort: str) -> list[Any]:
+    # every key is a plan_items column: the launch-month index can feed an incremental sort
+    if sort == "value_desc":
+        return [PlanItem.estimated_value.desc(), PlanItem.launch_month, PlanItem.id]
+    if sort == "value_asc":
+        return [PlanItem.estimated_value, PlanItem.launch_month, PlanItem.id]
+    if sort == "newest":
+        return [PlanItem.content_changed_at.desc(), PlanItem.id.desc()]
+    return [PlanItem.launch_month, PlanItem.municipality_id, PlanItem.position, PlanItem.id]
+
+
+# --- view-models -------------------------------------------------------------------------------
+
+def _path(endpoint: str, **values: Any) -> str:
+    """A URL path, also outside a request (the digest task)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+@dataclass
+class Opportunity:
+    """One row of the pipeline. ``kind`` is "plan_item" now; open lots become "lot"."""
+
+    kind: str
+    key: str
+    title: str
+    municipality: Municipality
+    category: ServiceCategory | None
+    priority_area: PriorityArea | None
+    value: Decimal
+    month: dt.date
+    duration_months: int | None
+    procedure: Procedure | None
+    reservation: ReservationBasis
+    updated: dt.datetime
+    url: str
+    stale: ReviewStatus | None = None
+    notes: str | None = None
+    source: Any = None
+
+    @property
+    def kind_label(self) -> str:
+        return str({"plan_item": _l("Planned procurement"), "lot": _l("Open lot")}.get(self.kind, self.kind))
+
+    @property
+    def is_reserved(self) -> bool:
+        return self.reservation.reserved
+
+    @property
+    def quarter(self) -> str:
+        return quarter_of(self.month)
+
+    @property
+    def month_label(self) -> str:
+        return month_label(self.month)
+
+    @property
+    def feed_id(self) -> str:
+        return f"urn:srpp:plan-item:{self.key}" if self.kind == "plan_item" else f"urn:srpp:{self.kind}:{self.key}"
+
+    @property
+    def ical_uid(self) -> str:
+        return f"{self.key}@srpp" if self.kind == "plan_item" else f"{self.kind}-{self.key}@srpp"
+
+    @classmethod
+    def from_plan_item(cls, item: PlanItem, stale: ReviewStatus | None = None) -> Opportunity:
+        return cls(
+            kind="plan_item", key=item.uid, title=item.title, municipality=item.municipality,
+            category=item.category, priority_area=item.priority_area, value=item.estimated_value,
+            month=item.launch_month, duration_months=item.duration_months, procedure=item.procedure,
+            reservation=item.reservation, updated=item.content_changed_at,
+            url=_path("public.item", uid=item.uid), stale=stale, notes=item.notes_for_seos, source=item,
+        )
+
+
+def to_opportunities(items: Iterable[PlanItem], today: dt.date | None = None) -> list[Opportunity]:
+    """Rows → view-models. The review status is worked out once per plan version; only an
+    overdue version carries it (the stale warning), which needs no further query."""
+    today = today or dt.date.today()
+    statuses: dict[int, ReviewStatus | None] = {}
+    out = []
+    for item in items:
+        version = item.plan_version
+        if version.id not in statuses:
+            statuses[version.id] = review_status(version, today) if version.is_stale(today) else None
+        out.append(Opportunity.from_plan_item(item, statuses[version.id]))
+    return out
+
+
+def opportunities_page(filters: Filters, per_page: int = PER_PAGE) -> Page:
+    """One page of opportunities: one count query and one row query."""
+    total = db.session.scalar(count_stmt(filters)) or 0
+    rows = db.session.scalars(
+        plan_items_stmt(filters).limit(per_page).offset((filters.page - 1) * per_page)).unique()
+    return Page(items=to_opportunities(rows), page=filters.page, per_page=per_page, total=total)
+
+
+def feed_opportunities(filters: Filters, default_sort: str = DEFAULT_SORT,
+                       limit: int = FEED_LIMIT) -> list[Opportunity]:
+    """The items of a feed: the page's filters; the page's sort if one was asked for."""
+    if filters.sort == DEFAULT_SORT and default_sort != DEFAULT_SORT:
+        filters = replace(filters, sort=default_sort)
+    items = db.session.scalars(plan_items_stmt(filters).limit(limit)).unique()
+    return to_opportunities(items)
+
+
+def published_item(uid: str) -> PlanItem | None:
+    """The item with this uid in its plan's currently published version (any state)."""
+    return db.session.scalars(
+        select(PlanItem)
+        .join(PlanItem.plan_version)
+        .where(PlanItem.uid == uid, PlanVersion.state == PlanState.PUBLISHED)
+        .options(contains_eager(PlanItem.plan_version).joinedload(PlanVersion.plan)
+                 .lazyload(ProcurementPlan.municipality),
+                 joinedload(PlanItem.municipality), joinedload(PlanItem.category),
+                 joinedload(PlanItem.main_cpv_code), joinedload(PlanItem.funding_measure),
+                 selectinload(PlanItem.additional_cpv))
+        .limit(1)
+    ).first()
+
+
+def item_cpv_codes(item: PlanItem) -> list[Any]:
+    """Main CPV code first, then the additional ones (CpvCode rows, with labels)."""
+    codes = [item.main_cpv_code] if item.main_cpv_code is not None else []
+    return codes + [c for c in item.additional_cpv if c.code != item.main_cpv]
+
+
+# --- saved searches ----------------------------------------------------------------------------
+
+def searches_for(user: User) -> list[SavedSearch]:
+    return list(db.session.scalars(
+        select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.name, SavedSearch.id)))
+
+
+def save_search(actor: User, name: str, query: str, lookups: FilterLookups | None = None) -> SavedSearch:
+    """Save the filters of ``query`` under ``name``. Only items published or changed after this
+    moment are sent in the digests (the user has just seen the current ones)."""
+    require(actor, "search.save")
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Give the search a name."), field="name")
+    if len(name) > 120:
+        raise DomainError(_("The name may be at most %(num)d characters long.", num=120), field="name")
+    filters = parse_filters(query_args(query), lookups or FilterLookups.load())
+    if filters.errors:
+        raise DomainError(_("Correct the filters before saving the search: %(problems)s",
+                            problems=" ".join(filters.errors.values())))
+    count = len(searches_for(actor))
+    if count >= MAX_SAVED_SEARCHES:
+        raise DomainError(_("You can keep at most %(num)d saved searches; delete one first.",
+                            num=MAX_SAVED_SEARCHES))
+    bind_actor(db.session(), actor)
+    search = SavedSearch(user_id=actor.id, name=name, query=filters.query_string()[:1000])
+    db.session.add(search)
+    db.session.flush()
+    return search
+
+
+def delete_search(actor: User, search: SavedSearch) -> None:
+    """Only the owner deletes a saved search."""
+    require(actor, "search.save")
+    if search.user_id != actor.id:
+        raise PermissionDenied("search.delete")
+    bind_actor(db.session(), actor)
+    db.session.delete(search)
+    db.session.flush()
+
+
+# --- digests -----------------------------------------------------------------------------------
+
+def _new_items_stmt(search: SavedSearch, filters: Filters) -> Select:
+    """Items matching the search that were published or changed after it was saved and were
+    not sent yet (or changed since they were sent)."""
+    return (
+        plan_items_stmt(filters)
+        .outerjoin(SavedSearchHit, and_(SavedSearchHit.saved_search_id == search.id,
+                                        SavedSearchHit.item_uid == PlanItem.uid))
+        .where(PlanItem.content_changed_at > search.created_at,
+               or_(SavedSearchHit.item_uid.is_(None), PlanItem.content_changed_at > SavedSearchHit.content_changed_at))
+    )
+
+
+def _digest_text(search: SavedSearch, opportunities: list[Opportunity], base_url: str) -> tuple[str, str]:
+    n = len(opportunities)
+    subject = ngettext("%(num)d new opportunity for “%(name)s”", "%(num)d new opportunities for “%(name)s”",
+                       n, name=search.name)
+    lines = [ngettext("One new or changed opportunity matches your saved search “%(name)s”:",
+                      "%(num)d new or changed opportunities match your saved search “%(name)s”:",
+                      n, name=search.name), ""]
+    for o in opportunities[:DIGEST_LIST_LIMIT]:
+        lines.append(f"• {o.title}")
+        lines.append("  " + " · ".join([o.municipality.name, o.month_label, money(o.value),
+                                        o.reservation.plain_words]))
+        lines.append(f"  {base_url}{o.url}")
+    if n > DIGEST_LIST_LIMIT:
+        lines += ["", _("…and %(num)d more.", num=n - DIGEST_LIST_LIMIT)]
+    lines += ["", _("All matching opportunities:")]
+    return subject, "\n".join(lines)
+
+
+def send_digests(now: dt.datetime | None = None) -> int:
+    """Notify each saved search's owner once about new matching items and record them as sent.
+    Idempotent: a second run finds nothing new and sends nothing. Returns the digests sent."""
+    now = now or utcnow()
+    lookups = FilterLookups.load()
+    base_url = current_app.config.get("BASE_URL", "").rstrip("/")
+    sent = 0
+    searches = db.session.scalars(
+        select(SavedSearch).join(SavedSearch.user).where(User.active.is_(True))
+        .options(contains_eager(SavedSearch.user)).order_by(SavedSearch.id)
+    ).all()
+    for search in searches:
+        user = search.user
+        if not can(user, "search.save"):
+            continue
+        filters = parse_filters(query_args(search.query), lookups)
+        if filters.errors:
+            log.warning("saved search %s has invalid filters: %s", search.id, filters.errors)
+            continue
+        items = list(db.session.scalars(_new_items_stmt(search, filters)).unique())
+        if not items:
+            continue
+        link = _path("public.opportunities") + (f"?{search.query}" if search.query else "")
+        with force_locale(user.locale or "lt"):
+            opportunities = to_opportunities(items, now.date())
+            subject, body = _digest_text(search, opportunities, base_url)
+        created = notify(user, kind="saved_search_digest", subject=subject, body=body,
+                         dedupe_key=f"digest:{search.id}:{now.date().isoformat()}", link=link)
+        if created is None:  # already sent today: these items go out in the next digest
+            continue
+        hits = {h.item_uid: h for h in db.session.scalars(
+            select(SavedSearchHit).where(SavedSearchHit.saved_search_id == search.id))}
+        for item in items:
+            hit = hits.get(item.uid)
+            if hit is None:
+                db.session.add(SavedSearchHit(saved_search_id=search.id, item_uid=item.uid,
+                                              content_changed_at=item.content_changed_at, sent_at=now))
+            else:
+                hit.content_changed_at = item.content_changed_at
+                hit.sent_at = now
+        search.last_digest_at = now
+        sent += 1
+        db.session.flush()
+    return sent

@@ -1,0 +1,344 @@
+"""The consolidated regional plan and the council's overviews: every municipality's current plan
+items with filters and totals (aggregated in SQL), the reserved share per municipality (LT-RES-02)
+and a one-municipality summary for home pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from babel import Locale
+from babel.numbers import format_currency, format_percent
+from dateutil.relativedelta import relativedelta
+from flask_babel import get_locale
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import lazyload
+
+from srpp.auth.models import User
+from srpp.core import settings
+from srpp.core.permissions import require
+from srpp.extensions import db
+from srpp.orgs.models import Municipality, PriorityArea, ServiceCategory
+from srpp.plans import services as plans
+from srpp.plans.models import ItemState, PlanItem, PlanVersion
+from srpp.rules.models import Procedure, ReservationBasis
+
+TIMELINE_MONTHS = 12
+MAX_WORDS = 8
+
+
+def percent(value: Decimal | None, digits: int = 1) -> str:
+    """A ratio as a locale-formatted percentage: 0.0234 → ``2,3 %`` (lt), ``2.3%`` (en)."""
+    if value is None:
+        return "—"
+    quantum = Decimal(1).scaleb(-(digits + 2))
+    return format_percent(Decimal(value).quantize(quantum), locale=str(get_locale() or "lt"),
+                          decimal_quantization=False)
+
+
+def whole_money(value: Decimal | int | None, currency: str = "EUR") -> str:
+    """Money rounded to whole units in the locale's pattern (chart axes): ``125 000 €``, ``€125,000``."""
+    if value is None:
+        return "—"
+    locale = str(get_locale() or "lt")
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
+    return format_currency(Decimal(value), currency, format=pattern, locale=locale, currency_digits=False)
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+def parse_quarter(text: str | None) -> tuple[dt.date, dt.date] | None:
+    """``2027-Q1`` → (2027-01-01, 2027-03-01): the first and last launch month of the quarter."""
+    m = _QUARTER.match((text or "").strip().upper())
+    if not m:
+        return None
+    year, q = int(m.group(1)), int(m.group(2))
+    start = dt.date(year, 3 * (q - 1) + 1, 1)
+    return start, start + relativedelta(months=2)
+
+
+def quarter_of(month: dt.date) -> str:
+    return f"{month.year}-Q{(month.month - 1) // 3 + 1}"
+
+
+SORTS = ("month", "-month", "-value", "value")
+
+
+@dataclass
+class PlanFilter:
+    """The regional plan's filters, as parsed from the query string."""
+
+    municipality: str | None = None  # Municipality.code
+    category: str | None = None  # ServiceCategory.key
+    area: PriorityArea | None = None
+    reserved: bool = False
+    procedure: Procedure | None = None
+    quarter: str | None = None  # "2027-Q1"
+    q: str | None = None
+    sort: str = "month"
+
+    @property
+    def words(self) -> list[str]:
+        return (self.q or "").split()[:MAX_WORDS]
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def apply_filter(stmt: Select, f: PlanFilter) -> Select:
+    """Add the filter's conditions to a statement over ``PlanItem``."""
+    if f.municipality:
+        stmt = stmt.where(PlanItem.municipality_id == select(Municipality.id)
+                          .where(Municipality.code == f.municipality.upper()).scalar_subquery())
+    if f.category:
+        stmt = stmt.where(PlanItem.category_id == select(ServiceCategory.id)
+                          .where(ServiceCategory.key == f.category).scalar_subquery())
+    if f.area:
+        stmt = stmt.where(PlanItem.priority_area == f.area)
+    if f.reserved:
+        stmt = stmt.where(PlanItem.reservation != ReservationBasis.NONE)
+    if f.procedure:
+        stmt = stmt.where(PlanItem.procedure == f.procedure)
+    months = parse_quarter(f.quarter)
+    if months:
+        stmt = stmt.where(PlanItem.launch_month >= months[0], PlanItem.launch_month <= months[1])
+    for word in f.words:
+        pattern = _like(word)
+        stmt = stmt.where(or_(PlanItem.title.ilike(pattern, escape="\\"),
+                              PlanItem.notes_for_seos.ilike(pattern, escape="\\"),
+                              PlanItem.target_groups.ilike(pattern, escape="\\")))
+    return stmt
+
+
+def items_stmt(f: PlanFilter) -> Select:
+    """The current items of every municipality matching ``f``, sorted as asked."""
+    stmt = apply_filter(plans.current_items_stmt(), f)
+    orders = {
+        "month": (PlanItem.launch_month, PlanItem.estimated_value.desc(), PlanItem.id),
+        "-month": (PlanItem.launch_month.desc(), PlanItem.estimated_value.desc(), PlanItem.id),
+        "-value": (PlanItem.estimated_value.desc(), PlanItem.launch_month, PlanItem.id),
+        "value": (PlanItem.estimated_value, PlanItem.launch_month, PlanItem.id),
+    }
+    return stmt.order_by(*orders.get(f.sort, orders["month"]))
+
+
+def launch_quarters() -> list[str]:
+    """The quarters in which current items are planned to launch (choices for the filter)."""
+    sub = plans.current_items_stmt().order_by(None).subquery()
+    months = db.session.scalars(select(sub.c.launch_month).distinct().order_by(sub.c.launch_month))
+    out: list[str] = []
+    for month in months:
+        q = quarter_of(month)
+        if q not in out:
+            out.append(q)
+    return out
+
+
+# --- totals ----------------------------------------------------------------------------------
+
+@dataclass
+class AreaTotal:
+    area: PriorityArea
+    value: Decimal
+    count: int
+
+
+@dataclass
+class MonthTotal:
+    month: dt.date
+    value: Decimal
+    count: int
+
+
+@dataclass
+class MunicipalityTotal:
+    municipality: Municipality
+    version: PlanVersion | None
+    review: plans.ReviewStatus
+    value: Decimal
+    count: int
+
+
+@dataclass
+class Timeline:
+    months: list[dt.date]
+    #: (municipality, value per month) for municipalities with launches in the window
+    series: list[tuple[Municipality, list[Decimal]]]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((v for _, values in self.series for v in values), Decimal(0))
+
+
+@dataclass
+class RegionalOverview:
+    filter: PlanFilter
+    total_value: Decimal
+    item_count: int
+    by_area: list[AreaTotal]
+    by_month: list[MonthTotal]
+    by_municipality: list[MunicipalityTotal]
+    timeline: Timeline
+
+
+def _money(value: Decimal | int | None) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def _filtered_subquery(f: PlanFilter):
+    return apply_filter(plans.current_items_stmt(), f).order_by(None).subquery()
+
+
+def totals_by_area(f: PlanFilter) -> list[AreaTotal]:
+    sub = _filtered_subquery(f)
+    rows = db.session.execute(
+        select(sub.c.priority_area, func.sum(sub.c.estimated_value), func.count()).group_by(sub.c.priority_area))
+    order = list(PriorityArea)
+    out = [AreaTotal(PriorityArea(area), _money(value), count) for area, value, count in rows]
+    return sorted(out, key=lambda t: order.index(t.area))
+
+
+def totals_by_month(f: PlanFilter) -> list[MonthTotal]:
+    sub = _filtered_subquery(f)
+    rows = db.session.execute(
+        select(sub.c.launch_month, func.sum(sub.c.estimated_value), func.count())
+        .group_by(sub.c.launch_month).order_by(sub.c.launch_month))
+    return [MonthTotal(month, _money(value), count) for month, value, count in rows]
+
+
+def totals_by_municipality(f: PlanFilter, today: dt.date | None = None) -> list[MunicipalityTotal]:
+    """One row per municipality (only the chosen one when the filter names one), with the
+    review status of its current published plan."""
+    sub = _filtered_subquery(f)
+    sums = {mid: (_money(value), count) for mid, value, count in db.session.execute(
+        select(sub.c.municipality_id, func.sum(sub.c.estimated_value), func.count()).group_by(sub.c.municipality_id))}
+    out = []
+    for municipality, version, review in plans.review_overview(today):
+        if f.municipality and municipality.code != f.municipality.upper():
+            continue
+        value, count = sums.get(municipality.id, (Decimal("0.00"), 0))
+        out.append(MunicipalityTotal(municipality, version, review, value, count))
+    return out
+
+
+def timeline(f: PlanFilter, today: dt.date | None = None, months: int = TIMELINE_MONTHS) -> Timeline:
+    """Planned launch value per month for the next ``months`` months (from the current month),
+    per municipality."""
+    start = plans.first_of_month(today or dt.date.today())
+    window = [start + relativedelta(months=i) for i in range(months)]
+    sub = _filtered_subquery(f)
+    rows = db.session.execute(
+        select(sub.c.municipality_id, sub.c.launch_month, func.sum(sub.c.estimated_value))
+        .where(sub.c.launch_month >= window[0], sub.c.launch_month <= window[-1])
+        .group_by(sub.c.municipality_id, sub.c.launch_month))
+    grid: dict[int, dict[dt.date, Decimal]] = {}
+    for mid, month, value in rows:
+        grid.setdefault(mid, {})[month] = _money(value)
+    series = []
+    if grid:
+        for m in db.session.scalars(select(Municipality).where(Municipality.id.in_(grid))
+                                    .order_by(Municipality.sort_order, Municipality.code)):
+            series.append((m, [grid[m.id].get(month, Decimal("0.00")) for month in window]))
+    return Timeline(window, series)
+
+
+def overview(actor: User, f: PlanFilter, today: dt.date | None = None) -> RegionalOverview:
+    """Everything the regional plan page shows except the page of items."""
+    require(actor, "region.view")
+    by_area = totals_by_area(f)
+    return RegionalOverview(
+        filter=f,
+        total_value=sum((t.value for t in by_area), Decimal("0.00")),
+        item_count=sum(t.count for t in by_area),
+        by_area=by_area,
+        by_month=totals_by_month(f),
+        by_municipality=totals_by_municipality(f, today),
+        timeline=timeline(f, today),
+    )
+
+
+# --- reserved share (LT-RES-02) ---------------------------------------------------------------
+
+def _version_items(version: PlanVersion) -> list[PlanItem]:
+    """A version's items with only their own columns (no joined lookups)."""
+    return list(db.session.scalars(
+        select(PlanItem).where(PlanItem.plan_version_id == version.id).options(lazyload("*"))))
+
+
+@dataclass
+class ReservedShareRow:
+    municipality: Municipality
+    version: PlanVersion | None
+    share: plans.ReservedShare | None
+
+    @property
+    def status(self) -> str:
+        """``no_plan`` | ``no_simplified`` (the ratio is undefined) | ``below`` | ``ok``."""
+        if self.share is None:
+            return "no_plan"
+        if self.share.ratio is None:
+            return "no_simplified"
+        return "below" if self.share.below_minimum else "ok"
+
+    @property
+    def warning(self) -> bool:
+        return self.status == "below"
+
+
+def reserved_share_for(version: PlanVersion | None) -> plans.ReservedShare | None:
+    return plans.reserved_share(_version_items(version)) if version is not None else None
+
+
+def reserved_share_by_municipality(today: dt.date | None = None) -> list[ReservedShareRow]:
+    """For every municipality's current published plan: planned reserved value (any basis)
+    against planned simplified-procurement value, and the minimum share in force."""
+    rows = []
+    for m in db.session.scalars(select(Municipality).order_by(Municipality.sort_order, Municipality.code)):
+        version = plans.current_published(m, today)
+        rows.append(ReservedShareRow(m, version, reserved_share_for(version)))
+    return rows
+
+
+def minimum_share() -> Decimal:
+    return settings.get("plans.reserved_min_share")
+
+
+# --- one municipality -------------------------------------------------------------------------
+
+@dataclass
+class MunicipalitySummary:
+    municipality: Municipality
+    version: PlanVersion | None
+    review: plans.ReviewStatus
+    item_count: int
+    total_value: Decimal
+    share: plans.ReservedShare | None
+
+    @property
+    def stale(self) -> bool:
+        return self.review.stale
+
+    @property
+    def share_row(self) -> ReservedShareRow:
+        return ReservedShareRow(self.municipality, self.version, self.share)
+
+
+def municipality_summary(municipality: Municipality, today: dt.date | None = None) -> MunicipalitySummary:
+    """The municipality's current published plan version, its review status, the number and
+    value of its (not cancelled) items and its reserved share."""
+    version = plans.current_published(municipality, today)
+    review = plans.review_status(version, today)
+    if version is None:
+        return MunicipalitySummary(municipality, None, review, 0, Decimal("0.00"), None)
+    items = _version_items(version)
+    active = [i for i in items if i.state != ItemState.CANCELLED]
+    return MunicipalitySummary(
+        municipality, version, review, len(active),
+        sum((i.estimated_value for i in active), Decimal("0.00")), plans.reserved_share(items))
