@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
     from srpp.admin.views import bp as admin_bp
     from srpp.auth.views import bp as auth_bp
     from srpp.cpv.views import bp as cpv_bp
+    from srpp.engagement.views import bp as engagement_bp
     from srpp.home.health import bp as health_bp
     from srpp.home.views import bp as home_bp
     from srpp.orgs.views import bp as orgs_bp
@@ -72,9 +73,11 @@ def _register_blueprints(app: Flask) -> None:
     from srpp.plans.views import bp as plans_bp
     from srpp.public.views import bp as public_bp
     from srpp.region.views import bp as region_bp
+    from srpp.suppliers.views import bp as suppliers_bp
+    from srpp.tenders.views import bp as tenders_bp
 
     for bp in (home_bp, health_bp, auth_bp, orgs_bp, cpv_bp, admin_bp, plans_bp, plan_io_bp, public_bp,
-               region_bp):
+               region_bp, tenders_bp, suppliers_bp, engagement_bp):
         app.register_blueprint(bp)
 
 

@@ -1,11 +1,14 @@
 """Imports every model module so the metadata is complete (for Alembic and the tests)."""
 
 from srpp.auth import models as auth_models  # noqa: F401
+from srpp.contracts import models as contracts_models  # noqa: F401
 from srpp.core import models as core_models  # noqa: F401
 from srpp.core.db import Base
 from srpp.cpv import models as cpv_models  # noqa: F401
 from srpp.orgs import models as orgs_models  # noqa: F401
 from srpp.plans import models as plans_models  # noqa: F401
 from srpp.rules import models as rules_models  # noqa: F401
+from srpp.suppliers import models as suppliers_models  # noqa: F401
+from srpp.tenders import models as tenders_models  # noqa: F401
 
 metadata = Base.metadata

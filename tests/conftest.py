@@ -122,10 +122,10 @@ def client(app, conn):
 
 @pytest.fixture()
 def ctx(service_app, conn):
-    """An app + request context for calling services directly; yields the session."""
+    """An app + request context (English) for calling services directly; yields the session."""
     from srpp.extensions import db
 
-    with service_app.test_request_context("/"):
+    with service_app.test_request_context("/", headers={"Accept-Language": "en"}):
         yield db.session
         db.session.remove()
 

@@ -136,3 +136,49 @@ def _plan_view(user: User, municipality: Any) -> bool:
 @rule("search.save")
 def _search_save(user: User, obj: Any) -> bool:
     return bool(user.memberships)
+
+
+# --- tenders and suppliers ---------------------------------------------------------------------
+
+@rule("tender.edit")
+def _tender_edit(user: User, municipality: Any) -> bool:
+    """Create tenders from plan items, edit lots and criteria, move the workflow, record bids
+    and awards: the (lead) municipality's procurement officers."""
+    if user.is_admin:
+        return True
+    return municipality is not None and officer_of(user, municipality.id)
+
+
+@rule("tender.view_draft")
+def _tender_view_draft(user: User, municipality: Any) -> bool:
+    if regional_reader(user):
+        return True
+    return municipality is not None and municipality.id in user.municipality_ids()
+
+
+@rule("status.declare")
+def _status_declare(user: User, supplier: Any) -> bool:
+    """Declare an eligibility status and upload its evidence: the organisation's members, admins."""
+    if user.is_admin:
+        return True
+    return supplier is not None and supplier.id in user.supplier_ids()
+
+
+@rule("status.decide")
+def _status_decide(user: User, obj: Any) -> bool:
+    """Verify or reject statuses: admins and council viewers (the regional contact point)."""
+    return regional_reader(user)
+
+
+@rule("evidence.view")
+def _evidence_view(user: User, supplier: Any) -> bool:
+    """Evidence files: the organisation itself, the region, and procurement officers (who check
+    eligibility at award). Never the public or other organisations."""
+    if regional_reader(user) or user.has_role(Role.PROCUREMENT_OFFICER):
+        return True
+    return supplier is not None and supplier.id in user.supplier_ids()
+
+
+@rule("interest.register")
+def _interest_register(user: User, supplier: Any) -> bool:
+    return supplier is not None and supplier.id in user.supplier_ids()

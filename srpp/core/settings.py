@@ -24,13 +24,15 @@ class SettingSpec:
     label: Any
     minimum: Any = None
     maximum: Any = None
+    choices: tuple[str, ...] = ()
 
 
 SPECS: dict[str, SettingSpec] = {}
 
 
-def declare(key: str, type_: type, default: Any, label: Any, minimum: Any = None, maximum: Any = None) -> None:
-    SPECS[key] = SettingSpec(key, type_, default, label, minimum, maximum)
+def declare(key: str, type_: type, default: Any, label: Any, minimum: Any = None, maximum: Any = None,
+            choices: tuple[str, ...] = ()) -> None:
+    SPECS[key] = SettingSpec(key, type_, default, label, minimum, maximum, choices)
 
 
 def get(key: str) -> Any:
@@ -45,9 +47,11 @@ def set_value(actor: Any, key: str, raw: str) -> Any:
     require(actor, "admin.manage")
     spec = SPECS[key]
     try:
-        value = spec.type(raw.strip().replace(",", ".")) if spec.type in (Decimal, float) else spec.type(raw)
+        value = spec.type(raw.strip().replace(",", ".")) if spec.type in (Decimal, float) else spec.type(raw.strip())
     except (ValueError, InvalidOperation, TypeError):
         raise DomainError(_("Not a valid value."), field=key) from None
+    if spec.choices and value not in spec.choices:
+        raise DomainError(_("Choose one of: %(choices)s.", choices=", ".join(spec.choices)), field=key)
     if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
         raise DomainError(_("The value must be between %(min)s and %(max)s.", min=spec.minimum, max=spec.maximum),
                           field=key)
