@@ -284,3 +284,17 @@ def test_eligibility_share_rules(ctx):
     assert not eligibility(s, ReservationBasis.LT_23_1_3, dt.date(2027, 1, 1)).ok  # more than 50 %
     _verify(ctx, s, StatusBasis.LT_23_1_5, share=Decimal("0.50"), valid_to=dt.date(2026, 12, 31))
     assert not eligibility(s, ReservationBasis.LT_23_1_5, dt.date(2027, 1, 1)).ok  # expired by date
+
+
+def test_tendered_reserved_share_per_year(ctx, officer, tender):
+    from srpp.region.services import tendered_share_by_municipality
+
+    _make_ready(officer, tender)
+    services.transition(officer, tender, S.PUBLISHED)
+    year = tender.published_at.year
+    rows = {r.municipality.code: r for r in tendered_share_by_municipality(year)}
+    rok = rows["ROK"]
+    reserved = sum(lot.estimated_value for lot in tender.lots if lot.is_reserved)
+    assert rok.tendered_reserved == reserved and rok.tendered_total == tender.estimated_value
+    assert rok.tendered_simplified == (tender.estimated_value if tender.procedure.value == "simplified" else 0)
+    assert tendered_share_by_municipality(year - 5)[0].tendered_total == 0

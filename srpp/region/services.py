@@ -342,3 +342,53 @@ def municipality_summary(municipality: Municipality, today: dt.date | None = Non
     return MunicipalitySummary(
         municipality, version, review, len(active),
         sum((i.estimated_value for i in active), Decimal("0.00")), plans.reserved_share(items))
+
+
+# --- planned against actually tendered ----------------------------------------------------------
+
+@dataclass
+class TenderedShareRow:
+    municipality: Municipality
+    year: int
+    planned: plans.ReservedShare | None
+    tendered_reserved: Decimal
+    tendered_simplified: Decimal
+    tendered_total: Decimal
+
+    @property
+    def tendered_ratio(self) -> Decimal | None:
+        if not self.tendered_simplified:
+            return None
+        return (self.tendered_reserved / self.tendered_simplified).quantize(Decimal("0.0001"))
+
+
+def tendered_share_by_municipality(year: int, today: dt.date | None = None) -> list[TenderedShareRow]:
+    """LT-RES-02 in practice: the value of lots of tenders published in ``year`` (not cancelled),
+    reserved (any basis) and of simplified procedures, next to what each plan intended. One
+    aggregate query for all municipalities."""
+    from sqlalchemy import case, extract
+
+    from srpp.rules.models import Procedure, ReservationBasis
+    from srpp.tenders.models import Lot, Tender, TenderState
+
+    live = (TenderState.PUBLISHED, TenderState.EVALUATION, TenderState.AWARDED)
+    reserved = case((Lot.reservation != ReservationBasis.NONE, Lot.estimated_value), else_=0)
+    simplified = case((Tender.procedure == Procedure.SIMPLIFIED, Lot.estimated_value), else_=0)
+    sums = {
+        row.municipality_id: row
+        for row in db.session.execute(
+            select(Tender.municipality_id, func.sum(reserved).label("reserved"),
+                   func.sum(simplified).label("simplified"), func.sum(Lot.estimated_value).label("total"))
+            .join(Lot, Lot.tender_id == Tender.id)
+            .where(Tender.state.in_(live), extract("year", Tender.published_at) == year)
+            .group_by(Tender.municipality_id)
+        )
+    }
+    rows = []
+    for m in db.session.scalars(select(Municipality).order_by(Municipality.sort_order, Municipality.code)):
+        version = plans.current_published(m, today)
+        s = sums.get(m.id)
+        rows.append(TenderedShareRow(
+            m, year, reserved_share_for(version),
+            _money(s.reserved if s else 0), _money(s.simplified if s else 0), _money(s.total if s else 0)))
+    return rows

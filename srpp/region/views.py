@@ -105,5 +105,7 @@ def reserved_share():
         markers=[charts.Marker(minimum, _("Minimum %(min)s", min=services.percent(minimum)))],
     )
     below = [r for r in rows if r.warning]
+    year = request.args.get("year", type=int) or dt.date.today().year
     return render_template("region/reserved_share.html", rows=rows, share_chart=chart, minimum=minimum,
-                           percent=services.percent, status_text=status_text, below=below)
+                           percent=services.percent, status_text=status_text, below=below, year=year,
+                           tendered=services.tendered_share_by_municipality(year))

@@ -491,7 +491,9 @@ def record_bid(actor: User, lot: Lot, supplier: Supplier, price: Decimal, score:
 
 def art77_blocking_award(lot: Lot, supplier: Supplier, on: dt.date) -> Contract | None:
     """EU-RES77-02(d): an Art. 77 contract for the same services (same CPV group: the first three
-    digits) from the same municipality to the same organisation in the look-back period."""
+    digits) from the same municipality to the same organisation in the look-back period. Lots of
+    the same tender are one procedure and do not block each other."""
+    same_tender = select(Lot.id).where(Lot.tender_id == lot.tender_id)
     since = on - relativedelta(years=settings.get("tenders.art77_lookback_years"))
     group = lot.main_cpv[:3]
     return db.session.scalar(
@@ -499,7 +501,7 @@ def art77_blocking_award(lot: Lot, supplier: Supplier, on: dt.date) -> Contract 
             Contract.municipality_id == lot.municipality_id, Contract.supplier_id == supplier.id,
             Contract.reservation == ReservationBasis.EU_ART77, Contract.awarded_on >= since,
             Contract.awarded_on <= on, func.substr(Contract.main_cpv, 1, 3) == group,
-            or_(Contract.lot_id.is_(None), Contract.lot_id != lot.id),
+            or_(Contract.lot_id.is_(None), Contract.lot_id.not_in(same_tender)),
         ).order_by(Contract.awarded_on.desc()).limit(1)
     )
 
