@@ -81,6 +81,49 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/saved-searches", {"anon": LOGIN, "*": 200}),
     ("POST", "/saved-searches", {"anon": LOGIN, "*": 302}),
     ("POST", "/saved-searches/999999999/delete", {"anon": LOGIN, "*": 404}),
+    # SEO directory and eligibility statuses: status ids 999999999 do not exist, so the decision and
+    # evidence routes answer 404 after the login check (anon: login); the permissions on real statuses
+    # (403 for other organisations' members, officers and finance staff) are tested in tests/test_suppliers.py
+    ("GET", "/directory", {"*": 200}),
+    ("GET", "/suppliers/{seo_supplier}/statuses", {"anon": LOGIN, "*": 200}),
+    ("POST", "/suppliers/{seo_supplier}/statuses", {"anon": LOGIN, "admin": 200, "seo": 200, "*": 403}),
+    ("POST", "/suppliers/{other_supplier}/statuses", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("GET", "/statuses/review", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("POST", "/statuses/999999999/verify", {"anon": LOGIN, "*": 404}),
+    ("POST", "/statuses/999999999/reject", {"anon": LOGIN, "*": 404}),
+    ("GET", "/statuses/999999999/evidence", {"anon": LOGIN, "*": 404}),
+    # tenders and lots (srpp/tenders/views.py): {rok_tender} is a ROK draft tender with its lots
+    # (demo data when there is one, else made inside the test's rolled-back transaction, see _tender_ids).
+    # Drafts: anonymous 404, staff of other municipalities and SEO members 403. Empty POSTs answer 200
+    # (the form again, with its errors) or 302 (a flashed refusal); deleting the last lot runs last.
+    ("GET", "/tenders/", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/tenders/new", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/tenders/new", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("GET", "/tenders/{rok_tender}", {"anon": 404, "seo": 403, "*": 200}),
+    ("POST", "/tenders/{rok_tender}/edit", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/tenders/{rok_tender}/transition", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
+    ("GET", "/tenders/{rok_tender}/lots/new", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/tenders/{rok_tender}/lots/new", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("GET", "/tenders/lots/{rok_lot}", {"anon": 404, "seo": 403, "*": 200}),
+    ("GET", "/tenders/lots/{rok_lot}/edit", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/tenders/lots/{rok_lot}/edit", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/tenders/lots/{rok_lot}/criteria", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
+    ("POST", "/tenders/lots/{rok_lot}/bids", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/tenders/lots/{rok_lot}/award", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/tenders/lots/{rok_lot}/unsuccessful", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
+    ("POST", "/tenders/lots/{rok_lot}/replan", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
+    ("POST", "/tenders/lots/{rok_last_lot}/delete", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
+    # open lots in the pipeline and market engagement (srpp/public, srpp/engagement): an open lot of
+    # PAS's published demo tender (so ROK's staff may not list its interested organisations) and a
+    # planned ROK item; withdrawing an interest is tested on real rows in tests/test_engagement.py
+    ("GET", "/opportunities/lots/{pas_lot}", {"*": 200}),
+    ("GET", "/opportunities/{rok_item_uid}", {"*": 200}),
+    ("POST", "/opportunities/{rok_item_uid}/interest", {"anon": LOGIN, "seo": 302, "*": 403}),
+    ("POST", "/opportunities/lots/{pas_lot}/interest", {"anon": LOGIN, "seo": 302, "*": 403}),
+    ("POST", "/interests/999999999/withdraw", {"anon": LOGIN, "*": 404}),
+    ("GET", "/interests", {"anon": LOGIN, "seo": 200, "*": 403}),
+    ("GET", "/interests/lots/{pas_lot}", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("GET", "/interests/items/{rok_item_uid}", {"anon": LOGIN, "seo": 403, "*": 200}),
 ]
 
 
@@ -100,9 +143,44 @@ def _ids(app):
         from srpp.plans.services import current_published
 
         rok_version = current_published(municipality_by_code("ROK"))
-        return {"seo_supplier": seo.id, "other_supplier": other.id, "officer_user": officer.id,
-                "officer_membership": membership.id, "rok_version": rok_version.id,
-                "rok_plan": rok_version.plan_id, "rok_item": rok_version.items[0].id}
+        ids = {"seo_supplier": seo.id, "other_supplier": other.id, "officer_user": officer.id,
+               "officer_membership": membership.id, "rok_version": rok_version.id,
+               "rok_plan": rok_version.plan_id, "rok_item": rok_version.items[0].id}
+        ids.update(_tender_ids(officer, rok_version))
+        from srpp.tenders.models import Lot, LotState, Tender, TenderState
+
+        pas_lot = db.session.scalar(
+            select(Lot).join(Tender).where(Tender.state == TenderState.PUBLISHED, Lot.state == LotState.OPEN,
+                                           Tender.municipality_id == municipality_by_code("PAS").id).limit(1))
+        ids.update(pas_lot=pas_lot.id, rok_item_uid=rok_version.items[0].uid)
+        return ids
+
+
+def _tender_ids(officer, rok_version) -> dict[str, int]:
+    """A ROK draft tender with two lots: the demo's when it has one; otherwise one made from two published
+    ROK items of the same CPV group inside the test's transaction (rolled back after the test), so the
+    rows test real permissions whether or not the demo tenders are loaded."""
+    from sqlalchemy import select
+
+    from srpp.extensions import db
+    from srpp.orgs.services import municipality_by_code
+    from srpp.tenders import services as tenders
+    from srpp.tenders.models import Tender, TenderState
+
+    rok = municipality_by_code("ROK")
+    tender = next((t for t in db.session.scalars(
+        select(Tender).where(Tender.municipality_id == rok.id, Tender.state == TenderState.DRAFT)
+        .order_by(Tender.id)) if len(t.lots) >= 2 and not t.mandates), None)
+    if tender is None:
+        items = [i for i in tenders.tenderable_items(rok) if i.uid != rok_version.items[0].uid]
+        groups: dict[str, list] = {}
+        for item in items:
+            groups.setdefault(item.main_cpv[:4], []).append(item)
+        pair = next((g[:2] for g in groups.values() if len(g) >= 2), None)
+        assert pair, "no ROK draft tender in the demo data and no two tenderable ROK items to make one"
+        tender = tenders.create_from_plan(officer, pair, title="Access matrix tender")
+        db.session.commit()
+    return {"rok_tender": tender.id, "rok_lot": tender.lots[0].id, "rok_last_lot": tender.lots[-1].id}
 
 
 def test_matrix_covers_every_route(app):

@@ -23,7 +23,8 @@ def test_officer_imports_fixes_publishes_and_sees_the_difference(page):
     page.goto("/login")
     page.get_by_label("E-mail").fill("officer.bir@demo.srpp.lt")
     page.get_by_label("Password").fill("demo12345")
-    page.get_by_role("button", name="Log in").last.click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").last.click()
     with page.expect_navigation():
         page.select_option("#lang-select", "en")
 

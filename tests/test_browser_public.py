@@ -38,7 +38,8 @@ def test_visitor_filters_reserved_rokiskis_items_opens_one_and_copies_the_calend
     href = ics_link.get_attribute("href")
     assert ".ics?" in href
     assert parse_qs(urlsplit(href).query) == {"municipality": ["ROK"], "reserved": ["1"], "quarter": ["2027-Q1"]}
-    assert page.get_by_label("iCalendar (one all-day event on the first day of each planned launch month)") \
+    assert page.get_by_label("iCalendar (one all-day event on the first day of each planned launch month, and on the "
+                             "submission deadline of each open lot)") \
         .input_value() == href
 
     # open one item

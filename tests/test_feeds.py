@@ -49,7 +49,7 @@ def test_atom_ids_are_stable_and_follow_the_item_across_requests(client):
     _, second = _atom(client)
     assert [e.id for e in first.entries] == [e.id for e in second.entries]
     assert [e.updated for e in first.entries] == [e.updated for e in second.entries]
-    assert all(e.id.startswith("urn:srpp:plan-item:") for e in first.entries)
+    assert all(e.id.startswith(("urn:srpp:plan-item:", "urn:srpp:lot:")) for e in first.entries)
 
 
 def test_atom_newest_first_and_changes_update_the_entry(client, ctx):

@@ -299,23 +299,23 @@ M = dt.date(2027, 3, 1)
 
 
 def test_reserved_share_below_minimum_warns(ctx, as_user):
-    _replace_current_items("KUP", [
+    _replace_current_items("ROK", [
         ("DRT", f"{MARK} transport", "100000", M, Procedure.SIMPLIFIED, ReservationBasis.NONE),
         ("SOC_WORKSHOP", f"{MARK} workshop", "1500", M, Procedure.SIMPLIFIED, ReservationBasis.EU_ART20),
         ("HOME_CARE", f"{MARK} home care", "200000", M, Procedure.LIGHT_REGIME, ReservationBasis.NONE),
     ])
-    row = _share_row("KUP")
+    row = _share_row("ROK")
     assert row.share.reserved_value == D("1500.00")
     assert row.share.simplified_value == D("101500.00")  # the light-regime item is not simplified
     assert row.share.ratio == D("0.0148") and row.share.minimum == D("0.02")
     assert row.status == "below" and row.warning
 
     html = as_user("council@demo.srpp.lt").get("/region/reserved-share").get_data(as_text=True)
-    kup = _row(html, "share-KUP")
-    assert "Below the minimum" in kup and "1.5%" in kup and "2%" in kup
-    assert "€1,500.00" in kup and "€101,500.00" in kup
-    assert 'role="alert"' in html and "Kupiškis" in html.split('role="alert"')[1].split("</div>")[0]
-    assert "Below the minimum" not in _row(html, "share-ROK")
+    rok_row = _row(html, "share-ROK")
+    assert "Below the minimum" in rok_row and "1.5%" in rok_row and "2%" in rok_row
+    assert "€1,500.00" in rok_row and "€101,500.00" in rok_row
+    assert 'role="alert"' in html and "Rokiškis" in html.split('role="alert"')[1].split("</div>")[0]
+    assert "Below the minimum" not in _row(html, "share-PAN-C")
     # the chart: one bar per municipality, the KUP bar in the warning colour, the minimum marked
     assert html.count('class="chart-bar') == 6
     assert html.count("chart-bar chart-warn") == len([r for r in _all_rows() if r.warning])
@@ -332,43 +332,43 @@ def _all_rows():
 def test_reserved_share_minimum_setting_is_honoured(ctx, as_user):
     from srpp.core import settings
 
-    _replace_current_items("KUP", [
+    _replace_current_items("ROK", [
         ("DRT", f"{MARK} transport", "97000", M, Procedure.SIMPLIFIED, ReservationBasis.NONE),
         ("SOC_WORKSHOP", f"{MARK} workshop", "3000", M, Procedure.SIMPLIFIED, ReservationBasis.EU_ART20),
     ])
-    assert _share_row("KUP").share.ratio == D("0.03")
-    assert _share_row("KUP").status == "ok"
+    assert _share_row("ROK").share.ratio == D("0.03")
+    assert _share_row("ROK").status == "ok"
     client = as_user("council@demo.srpp.lt")
-    assert "Meets the minimum" in _row(client.get("/region/reserved-share").get_data(as_text=True), "share-KUP")
+    assert "Meets the minimum" in _row(client.get("/region/reserved-share").get_data(as_text=True), "share-ROK")
 
     settings.set_value(_user("admin@demo.srpp.lt"), "plans.reserved_min_share", "0.05")
-    row = _share_row("KUP")
+    row = _share_row("ROK")
     assert row.share.minimum == D("0.05") and row.status == "below"
     html = client.get("/region/reserved-share").get_data(as_text=True)
-    kup = _row(html, "share-KUP")
-    assert "Below the minimum" in kup and "5%" in kup and "3%" in kup
+    rok_row = _row(html, "share-ROK")
+    assert "Below the minimum" in rok_row and "5%" in rok_row and "3%" in rok_row
     assert "Minimum 5%" in html
 
 
 def test_no_simplified_procurement_planned(ctx, as_user):
-    _replace_current_items("KUP", [
+    _replace_current_items("ROK", [
         ("HOME_CARE", f"{MARK} home care", "200000", M, Procedure.LIGHT_REGIME, ReservationBasis.LT_23_1_5),
     ])
-    row = _share_row("KUP")
+    row = _share_row("ROK")
     assert row.share.ratio is None and row.status == "no_simplified" and not row.warning
     html = as_user("council@demo.srpp.lt").get("/region/reserved-share").get_data(as_text=True)
-    kup = _row(html, "share-KUP")
-    assert "No simplified procurement planned" in kup and "Below the minimum" not in kup
+    rok_row = _row(html, "share-ROK")
+    assert "No simplified procurement planned" in rok_row and "Below the minimum" not in rok_row
     assert "no simplified procurement planned" in html  # the chart's value text
 
 
 def test_reserved_share_in_lithuanian(ctx, as_user):
-    _replace_current_items("KUP", [
+    _replace_current_items("ROK", [
         ("DRT", f"{MARK} transport", "97000", M, Procedure.SIMPLIFIED, ReservationBasis.NONE),
         ("SOC_WORKSHOP", f"{MARK} workshop", "3000", M, Procedure.SIMPLIFIED, ReservationBasis.EU_ART20),
     ])
     html = as_user("council@demo.srpp.lt", lang="lt").get("/region/reserved-share").get_data(as_text=True)
-    assert "3\xa0%" in _row(html, "share-KUP")
+    assert "3\xa0%" in _row(html, "share-ROK")
 
 
 def test_reserved_share_uses_the_plan_current_on_the_day(kup_2028):

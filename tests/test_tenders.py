@@ -194,17 +194,17 @@ def test_award_needs_eligibility_and_creates_a_contract(ctx, officer, tender):
 
     _to_evaluation(officer, tender)
     lot = tender.lots[0]  # reserved under Art. 77
-    jautri, geris = _supplier(ctx, "990000001"), _supplier(ctx, "990000002")
-    bid_a = services.record_bid(officer, lot, jautri, Decimal("49000"), Decimal("91"))
+    pasvalio, geris = _supplier(ctx, "990000009"), _supplier(ctx, "990000002")  # no verified Art. 77 status
+    bid_a = services.record_bid(officer, lot, pasvalio, Decimal("49000"), Decimal("91"))
     bid_b = services.record_bid(officer, lot, geris, Decimal("47000"), Decimal("80"))
     with pytest.raises(services.Refused, match="no .* status"):
         services.award(officer, lot, bid_a, dt.date(2027, 1, 15))
-    status = _verify(ctx, jautri, StatusBasis.EU_ART77, art77=False)
+    status = _verify(ctx, pasvalio, StatusBasis.EU_ART77, art77=False)
     with pytest.raises(services.Refused, match="conditions"):
         services.award(officer, lot, bid_a, dt.date(2027, 1, 15))
     status.art77_mission = status.art77_reinvests = status.art77_participatory = True
     contract = services.award(officer, lot, bid_a, dt.date(2027, 1, 15))
-    assert lot.state == LotState.AWARDED and lot.winner_id == jautri.id and bid_a.is_winner
+    assert lot.state == LotState.AWARDED and lot.winner_id == pasvalio.id and bid_a.is_winner
     assert contract.value == Decimal("49000.00") and contract.end_date == dt.date(2029, 1, 14)
     with pytest.raises(DomainError):
         services.award(officer, lot, bid_b, dt.date(2027, 1, 15))
@@ -275,7 +275,7 @@ def test_stale_lot_edit_is_refused(ctx, officer, tender):
 def test_eligibility_share_rules(ctx):
     from srpp.suppliers.services import eligibility
 
-    s = _supplier(ctx, "990000007")
+    s = _supplier(ctx, "990000009")  # no demo status
     _verify(ctx, s, StatusBasis.EU_ART20, share=Decimal("0.29"))
     assert not eligibility(s, ReservationBasis.EU_ART20, dt.date(2027, 1, 1)).ok
     _verify(ctx, s, StatusBasis.EU_ART20, share=Decimal("0.30"))
@@ -298,3 +298,16 @@ def test_tendered_reserved_share_per_year(ctx, officer, tender):
     assert rok.tendered_reserved == reserved and rok.tendered_total == tender.estimated_value
     assert rok.tendered_simplified == (tender.estimated_value if tender.procedure.value == "simplified" else 0)
     assert tendered_share_by_municipality(year - 5)[0].tendered_total == 0
+
+
+def test_cancel_with_links_not_yet_loaded(ctx, officer, tender):
+    """The reason is stored before the state changes (a lazy load must not flush a bare cancel)."""
+    tender_id = tender.id
+    ctx.commit()
+    ctx.expire_all()
+    from srpp.tenders.models import Tender
+
+    fresh = ctx.get(Tender, tender_id)
+    services.transition(officer, fresh, S.CANCELLED, reason="Budget withdrawn")
+    ctx.flush()
+    assert fresh.state == S.CANCELLED and fresh.cancelled_reason == "Budget withdrawn"

@@ -7,4 +7,5 @@ BEAT_SCHEDULE = {
     "requeue-stale-jobs": {"task": "srpp.jobs.requeue_stale", "schedule": 120.0},
     "plan-review-scan": {"task": "srpp.plans.review_scan", "schedule": crontab(hour=6, minute=30)},
     "saved-search-digests": {"task": "srpp.public.send_digests", "schedule": crontab(hour=7, minute=0)},
+    "supplier-status-scan": {"task": "srpp.suppliers.daily_status_scan", "schedule": crontab(hour=6, minute=15)},
 }

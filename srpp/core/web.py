@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, request, url_for
+from flask import Flask, flash, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from srpp.core import permissions
+
+
+def attempt(action: Callable[[], Any], success: str | None = None) -> bool:
+    """Run a service call and commit; on a refusal roll back and flash the reason. Flashes
+    ``success`` when it worked. For the views whose only outcome is a redirect."""
+    from srpp.core.errors import DomainError
+    from srpp.extensions import db
+
+    try:
+        action()
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return False
+    if success:
+        flash(success, "success")
+    return True
 
 
 def safe_next_url(target: str | None) -> str | None:
@@ -53,12 +72,19 @@ NAV: list[tuple[Any, str, str | None]] = [
     (_l("Saved searches"), "public.saved_searches", "search.save"),
     (_l("Regional plan"), "region.plan", "region.view"),
     (_l("Reserved share"), "region.reserved_share", "region.view"),
+    (_l("Directory"), "suppliers.directory", None),
+    (_l("Status review"), "suppliers.review", "status.decide"),
+    # tenders: municipal staff and regional readers ("tender.view_draft" needs a municipality object)
+    (_l("Tenders"), "tenders.index", "region.view"),
+    # market engagement: an SEO member's organisation's interests
+    (_l("Our interests"), "engagement.my_interests", "interest.list"),
 ]
 
 PUBLIC_NAV: list[tuple[Any, str]] = [
     (_l("Home"), "home.index"),
     (_l("Municipalities"), "orgs.municipalities"),
     (_l("Opportunities"), "public.opportunities"),
+    (_l("Directory"), "suppliers.directory"),
 ]
 
 

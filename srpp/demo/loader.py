@@ -100,7 +100,7 @@ def load_reference() -> dict[str, int]:
 
 
 #: the loaders of later areas, run in this order after the foundation ("module:function")
-DEMO_STEPS: list[str] = ["srpp.plans.demo:load"]
+DEMO_STEPS: list[str] = ["srpp.plans.demo:load", "srpp.suppliers.demo:load", "srpp.tenders.demo:load"]
 
 
 def _load_region() -> Region:

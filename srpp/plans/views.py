@@ -10,6 +10,7 @@ from sqlalchemy import select
 from srpp.core.errors import DomainError
 from srpp.core.forms import apply_domain_error
 from srpp.core.permissions import can, require
+from srpp.core.web import attempt
 from srpp.extensions import db
 from srpp.orgs import services as org_services
 from srpp.orgs.models import FundingMeasure
@@ -154,13 +155,7 @@ def item_delete(item_id: int):
     item = db.get_or_404(PlanItem, item_id)
     v = item.plan_version
     require(current_user, "plan.edit", v.plan.municipality)
-    try:
-        services.delete_item(current_user, item)
-        db.session.commit()
-        flash(_("The item was removed from the draft."), "success")
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+    attempt(lambda: services.delete_item(current_user, item), _("The item was removed from the draft."))
     return redirect(url_for("plans.version", version_id=v.id))
 
 
@@ -171,15 +166,9 @@ def publish(version_id: int):
     require(current_user, "plan.edit", v.plan.municipality)
     form = PublishForm()
     if form.validate_on_submit():
-        try:
-            services.publish(current_user, v, form.change_note.data)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            flash(err.message, "error")
-        else:
-            flash(_("Version %(number)s is published. Suppliers can see it on the opportunities page.",
-                    number=v.number), "success")
+        attempt(lambda: services.publish(current_user, v, form.change_note.data),
+                _("Version %(number)s is published. Suppliers can see it on the opportunities page.",
+                  number=v.number))
     return redirect(url_for("plans.version", version_id=v.id))
 
 

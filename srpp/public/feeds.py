@@ -2,7 +2,9 @@
 
 Ids are stable: an Atom entry is ``urn:srpp:plan-item:<uid>`` and an iCalendar event
 ``<uid>@srpp`` for as long as the item lives, across plan versions; ``updated`` / ``LAST-MODIFIED``
-follow the item's ``content_changed_at``. Text goes through the libraries' escaping, never markup."""
+follow the item's ``content_changed_at``. An open lot is ``urn:srpp:lot:<id>`` / ``lot-<id>@srpp``,
+updated when its tender was published; its event is on the submission deadline (or on the
+publication day when the tender has none). Text goes through the libraries' escaping, never markup."""
 
 from __future__ import annotations
 
@@ -23,10 +25,13 @@ ICS_TYPE = "text/calendar; charset=utf-8"
 
 
 def summary(o: Opportunity) -> str:
-    """One plain-text line: municipality, month, value, reservation in plain words."""
+    """One plain-text line: (the tender of a lot,) municipality, month or deadline, value,
+    reservation in plain words."""
+    parts = [_("open lot of the tender “%(title)s”", title=o.tender_title)] if o.is_lot else []
     return " · ".join([
+        *parts,
         o.municipality.name,
-        _("planned launch %(month)s", month=o.month_label),
+        o.when_label,
         _("estimated value %(value)s", value=money(o.value)),
         o.reservation.plain_words,
     ])
@@ -57,7 +62,7 @@ def atom(opportunities: list[Opportunity], filters: Filters) -> bytes:
         fe.id(o.feed_id)
         fe.title(o.title)
         fe.updated(o.updated)
-        fe.link(href=url_for("public.item", uid=o.key, _external=True), rel="alternate", type="text/html")
+        fe.link(href=o.external_url(), rel="alternate", type="text/html")
         fe.author({"name": o.municipality.name})
         fe.summary(summary(o))
         if o.category is not None:
@@ -73,16 +78,23 @@ def icalendar(opportunities: list[Opportunity], filters: Filters) -> bytes:
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", _feed_title(filters))
     for o in opportunities:
-        url = url_for("public.item", uid=o.key, _external=True)
+        url = o.external_url()
+        day = o.day if o.is_lot else o.month
         ev = Event()
         ev.add("uid", o.ical_uid)
         ev.add("dtstamp", o.updated)
         ev.add("last-modified", o.updated)
-        ev.add("dtstart", o.month)
-        ev.add("dtend", o.month + dt.timedelta(days=1))
+        ev.add("dtstart", day)
+        ev.add("dtend", day + dt.timedelta(days=1))
         ev.add("summary", o.title)
+        if not o.is_lot:
+            first = _("Planned launch of a procurement (%(kind)s).", kind=o.kind_label)
+        elif o.deadline is not None:
+            first = _("Submission deadline of an open lot of the tender “%(title)s”.", title=o.tender_title)
+        else:
+            first = _("Open lot of the tender “%(title)s”, published on this day.", title=o.tender_title)
         ev.add("description", "\n".join([
-            _("Planned launch of a procurement (%(kind)s).", kind=o.kind_label),
+            first,
             _("Municipality: %(name)s", name=o.municipality.name),
             _("Estimated value: %(value)s", value=money(o.value)),
             _("Reservation: %(words)s", words=o.reservation.plain_words),

@@ -1,12 +1,32 @@
 """The public pipeline: what is coming up for tender in the region.
 
-One filter model (``Filters``, parsed and validated by ``parse_filters``) and one statement
-(``plan_items_stmt``) serve the /opportunities page, its Atom and iCalendar feeds and the
-saved-search digests, so they always agree. Rows are turned into ``Opportunity`` view-models;
-plan items are the first kind, open lots (next issue) become the second.
+One filter model (``Filters``, parsed and validated by ``parse_filters``) and one pair of
+statements (``plan_items_stmt`` and ``lots_stmt``) serve the /opportunities page, its Atom and
+iCalendar feeds and the saved-search digests, so they always agree. Rows are turned into
+``Opportunity`` view-models of two kinds:
 
-The page makes a constant number of SQL queries: the filter lookups (municipalities, categories),
-one count and one row query with every relation the page shows eager-loaded.
+* ``plan_item``: an open item (planned or in preparation) of a published plan version. An item
+  whose tender is published is launched: it is no longer listed, its lots are;
+* ``lot``: an open lot of a published tender. The filters map onto the lot: municipality = the
+  lot's (contracting) municipality, category = its category, area = the category's priority area,
+  reserved = the lot is reserved, quarter = the tender's submission deadline (or its publication
+  date when it has none), values = the lot's estimated value, words = the lot's title or
+  description.
+
+Both kinds are listed together, with one sort order and one pagination, at a constant number of
+SQL queries per page however many rows match:
+
+1. the filter lookups (municipalities, categories);
+2. one count: the two kinds' counts added up in a single statement;
+3. one *key* query: a ``UNION ALL`` of the two kinds reduced to (kind, id, sort keys), sorted and
+   cut to the page (each branch is first cut to ``offset + per_page`` rows by its own sort, so the
+   plan-items index still feeds an incremental top-N sort on large plans);
+4. one query per kind loading the page's rows by id with everything a listing shows eager-loaded
+   (both always run, an empty id list included); they are put back in the key order in Python.
+
+The feeds use steps 3 and 4 with the feed limit instead of a page. The digests run one query per
+kind per saved search; ``SavedSearchHit`` remembers what was sent (``item_uid`` is the plan item's
+uid, or ``lot-<id>`` for a lot), so a digest never repeats itself.
 """
 
 from __future__ import annotations
@@ -25,17 +45,21 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Date, Select, String, and_, cast, func, literal, literal_column, or_, select, union_all
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
 from srpp.auth.models import User
 from srpp.core.audit import bind_actor
 from srpp.core.db import utcnow
 from srpp.core.errors import DomainError
+from srpp.core.i18n import date as format_date
 from srpp.core.i18n import money
 from srpp.core.notify import notify
 from srpp.core.permissions import PermissionDenied, can, require
 from srpp.core.web import Page
+from srpp.cpv.models import CpvCode
 from srpp.extensions import db
 from srpp.orgs.models import Municipality, PriorityArea, ServiceCategory
 from srpp.plans.models import (
@@ -49,6 +73,7 @@ from srpp.plans.models import (
 )
 from srpp.plans.services import ReviewStatus, review_status
 from srpp.rules.models import Procedure, ReservationBasis
+from srpp.tenders.models import Lot, LotState, Tender, TenderPlanItem, TenderState
 
 log = logging.getLogger("srpp.public")
 
@@ -65,9 +90,14 @@ MAX_SAVED_SEARCHES = 50
 
 #: plan items that are still opportunities (not launched, not cancelled)
 OPEN_STATES = (ItemState.PLANNED, ItemState.IN_PREPARATION)
+#: tenders whose plan items are launched (replaced in the pipeline by their lots)
+LAUNCHED_TENDER_STATES = (TenderState.PUBLISHED, TenderState.EVALUATION, TenderState.AWARDED)
+#: tenders whose lots have a public page
+PUBLIC_TENDER_STATES = (TenderState.PUBLISHED, TenderState.EVALUATION, TenderState.AWARDED,
+                        TenderState.CANCELLED)
 
 SORTS: dict[str, Any] = {
-    "month": _l("Launch month, soonest first"),
+    "month": _l("Launch month or deadline, soonest first"),
     "value_desc": _l("Estimated value, highest first"),
     "value_asc": _l("Estimated value, lowest first"),
     "newest": _l("Recently published or changed"),
@@ -317,17 +347,24 @@ def describe(filters: Filters, lookups: FilterLookups) -> list[tuple[str, str]]:
     return out
 
 
-# --- the statement -----------------------------------------------------------------------------
+# --- the statements ----------------------------------------------------------------------------
 
 def _like(word: str) -> str:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
+def _launched_uids() -> Select:
+    """Uids of plan items taken by a published (or later) tender: their lots replace them."""
+    return (select(TenderPlanItem.item_uid).join(Tender, Tender.id == TenderPlanItem.tender_id)
+            .where(Tender.state.in_(LAUNCHED_TENDER_STATES)))
+
+
 def _conditions(filters: Filters) -> list[Any]:
     """The WHERE clauses of the filters, on plan_items and plan_versions only (municipality and
     category are matched by id, resolved by ``parse_filters``), so counting needs no other join."""
-    conds: list[Any] = [PlanVersion.state == PlanState.PUBLISHED, PlanItem.state.in_(OPEN_STATES)]
+    conds: list[Any] = [PlanVersion.state == PlanState.PUBLISHED, PlanItem.state.in_(OPEN_STATES),
+                        PlanItem.uid.not_in(_launched_uids())]
     if filters.municipality_id is not None:
         conds.append(PlanItem.municipality_id == filters.municipality_id)
     elif filters.municipality:
@@ -356,15 +393,67 @@ def _conditions(filters: Filters) -> list[Any]:
     return conds
 
 
-def plan_items_stmt(filters: Filters) -> Select:
-    """Open items of published plan versions matching the filters, sorted, with everything a
-    listing shows loaded in the same query (municipality, category, plan version)."""
+class utc_date(FunctionElement):
+    """The UTC calendar day of a timestamp (the day ``published_at.date()`` gives in Python)."""
+
+    type = Date()
+    name = "utc_date"
+    inherit_cache = True
+
+
+@compiles(utc_date)
+def _utc_date(element: utc_date, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"  # SQLite keeps UTC
+
+
+@compiles(utc_date, "postgresql")
+def _utc_date_pg(element: utc_date, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
+
+
+def lot_day() -> Any:
+    """The day a lot is listed under: the submission deadline, or the publication date."""
+    return func.coalesce(Tender.submission_deadline, utc_date(Tender.published_at), type_=Date())
+
+
+def _lot_conditions(filters: Filters) -> list[Any]:
+    """The WHERE clauses of the filters on lots (joined to their tender only)."""
+    conds: list[Any] = [Tender.state == TenderState.PUBLISHED, Lot.state == LotState.OPEN]
+    if filters.municipality_id is not None:
+        conds.append(Lot.municipality_id == filters.municipality_id)
+    elif filters.municipality:
+        conds.append(Lot.municipality_id.in_(
+            select(Municipality.id).where(Municipality.code == filters.municipality).scalar_subquery()))
+    if filters.category_id is not None:
+        conds.append(Lot.category_id == filters.category_id)
+    elif filters.category:
+        conds.append(Lot.category_id.in_(
+            select(ServiceCategory.id).where(ServiceCategory.key == filters.category).scalar_subquery()))
+    if filters.area:
+        conds.append(Lot.category_id.in_(
+            select(ServiceCategory.id).where(ServiceCategory.priority_area == filters.area).scalar_subquery()))
+    if filters.reserved:
+        conds.append(Lot.reservation != ReservationBasis.NONE)
+    if filters.quarter:
+        start, end = quarter_range(filters.quarter)
+        conds.extend([lot_day() >= start, lot_day() < end])
+    if filters.min_value is not None:
+        conds.append(Lot.estimated_value >= filters.min_value)
+    if filters.max_value is not None:
+        conds.append(Lot.estimated_value <= filters.max_value)
+    for word in filters.words:
+        pattern = _like(word)
+        conds.append(or_(Lot.title.ilike(pattern, escape="\\"), Lot.description.ilike(pattern, escape="\\")))
+    return conds
+
+
+def _items_loading() -> Select:
+    """Plan items with everything a listing shows loaded in the same query."""
     return (
         select(PlanItem)
         .join(PlanItem.plan_version)
         .join(PlanItem.municipality)
         .join(PlanItem.category)
-        .where(*_conditions(filters))
         .options(
             contains_eager(PlanItem.plan_version).lazyload(PlanVersion.plan),
             contains_eager(PlanItem.municipality),
@@ -373,14 +462,55 @@ def plan_items_stmt(filters: Filters) -> Select:
             lazyload(PlanItem.funding_measure),
             lazyload(PlanItem.main_cpv_code),
         )
-        .order_by(*_order(filters.sort))
     )
 
 
+def _lots_loading() -> Select:
+    """Lots with their tender, municipality and category loaded in the same query (and nothing
+    a listing does not show)."""
+    return (
+        select(Lot)
+        .join(Lot.tender)
+        .options(
+            contains_eager(Lot.tender).options(lazyload(Tender.municipality), lazyload(Tender.mandates),
+                                               lazyload(Tender.lots), lazyload(Tender.plan_links)),
+            joinedload(Lot.municipality),
+            joinedload(Lot.category).lazyload(ServiceCategory.cpv_codes),
+            lazyload(Lot.additional_cpv),
+            lazyload(Lot.winner),
+            lazyload(Lot.place),
+            lazyload(Lot.criteria),
+            lazyload(Lot.bids),
+        )
+    )
+
+
+def plan_items_stmt(filters: Filters) -> Select:
+    """Open items of published plan versions matching the filters, sorted, with everything a
+    listing shows loaded in the same query (municipality, category, plan version)."""
+    return _items_loading().where(*_conditions(filters)).order_by(*_order(filters.sort))
+
+
+def lots_stmt(filters: Filters) -> Select:
+    """Open lots of published tenders matching the filters, sorted, loaded for a listing."""
+    return _lots_loading().where(*_lot_conditions(filters)).order_by(*_lot_order(filters.sort))
+
+
 def count_stmt(filters: Filters) -> Select:
+    """Matching plan items (the first kind only)."""
     return (select(func.count(PlanItem.id)).select_from(PlanItem)
             .join(PlanVersion, PlanVersion.id == PlanItem.plan_version_id)
             .where(*_conditions(filters)))
+
+
+def lot_count_stmt(filters: Filters) -> Select:
+    return (select(func.count(Lot.id)).select_from(Lot).join(Tender, Tender.id == Lot.tender_id)
+            .where(*_lot_conditions(filters)))
+
+
+def total_stmt(filters: Filters) -> Select:
+    """Both kinds counted in one statement."""
+    return select(count_stmt(filters).scalar_subquery() + lot_count_stmt(filters).scalar_subquery())
 
 
 def _order(sort: str) -> list[Any]:
@@ -394,6 +524,59 @@ def _order(sort: str) -> list[Any]:
     return [PlanItem.launch_month, PlanItem.municipality_id, PlanItem.position, PlanItem.id]
 
 
+def _lot_order(sort: str) -> list[Any]:
+    if sort == "value_desc":
+        return [Lot.estimated_value.desc(), lot_day(), Lot.id]
+    if sort == "value_asc":
+        return [Lot.estimated_value, lot_day(), Lot.id]
+    if sort == "newest":
+        return [Tender.published_at.desc(), Lot.id.desc()]
+    return [lot_day(), Lot.municipality_id, Lot.tender_id, Lot.number, Lot.id]
+
+
+def _key_order(c: Any, sort: str, kind: bool = True) -> list[Any]:
+    """The sort on the key columns (``c``: the columns of a key select); ``kind`` breaks ties
+    between a plan item and a lot with the same id."""
+    kinds = [c.kind] if kind else []
+    if sort == "value_desc":
+        return [c.k_value.desc(), c.k_day, *kinds, c.id]
+    if sort == "value_asc":
+        return [c.k_value, c.k_day, *kinds, c.id]
+    if sort == "newest":
+        return [c.k_updated.desc(), *kinds, c.id.desc()]
+    return [c.k_day, c.k_municipality, *kinds, c.k_position, c.id]
+
+
+def _item_keys(filters: Filters) -> Select:
+    return (select(literal_column("'plan_item'").label("kind"), PlanItem.id.label("id"),
+                   PlanItem.launch_month.label("k_day"), PlanItem.estimated_value.label("k_value"),
+                   PlanItem.content_changed_at.label("k_updated"), PlanItem.municipality_id.label("k_municipality"),
+                   PlanItem.position.label("k_position"))
+            .select_from(PlanItem).join(PlanVersion, PlanVersion.id == PlanItem.plan_version_id)
+            .where(*_conditions(filters)))
+
+
+def _lot_keys(filters: Filters) -> Select:
+    return (select(literal_column("'lot'").label("kind"), Lot.id.label("id"), lot_day().label("k_day"),
+                   Lot.estimated_value.label("k_value"), Tender.published_at.label("k_updated"),
+                   Lot.municipality_id.label("k_municipality"), Lot.number.label("k_position"))
+            .select_from(Lot).join(Tender, Tender.id == Lot.tender_id)
+            .where(*_lot_conditions(filters)))
+
+
+def keys_stmt(filters: Filters, limit: int, offset: int = 0) -> Select:
+    """(kind, id) of both kinds in the filters' sort order, ``limit`` rows from ``offset``. Each
+    kind is cut to ``offset + limit`` rows by the same sort before they are merged."""
+    branches = []
+    for keys in (_item_keys(filters), _lot_keys(filters)):
+        sub = keys.subquery()
+        cut = select(sub).order_by(*_key_order(sub.c, filters.sort, kind=False)).limit(offset + limit)
+        branches.append(select(cut.subquery()))
+    merged = union_all(*branches).subquery("opportunity_keys")
+    return (select(merged.c.kind, merged.c.id).order_by(*_key_order(merged.c, filters.sort))
+            .limit(limit).offset(offset))
+
+
 # --- view-models -------------------------------------------------------------------------------
 
 def _path(endpoint: str, **values: Any) -> str:
@@ -403,9 +586,14 @@ def _path(endpoint: str, **values: Any) -> str:
     return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
+def first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
 @dataclass
 class Opportunity:
-    """One row of the pipeline. ``kind`` is "plan_item" now; open lots become "lot"."""
+    """One row of the pipeline: a plan item (``kind`` "plan_item", ``key`` its uid) or an open
+    lot of a published tender (``kind`` "lot", ``key`` the lot id)."""
 
     kind: str
     key: str
@@ -423,22 +611,54 @@ class Opportunity:
     stale: ReviewStatus | None = None
     notes: str | None = None
     source: Any = None
+    #: lots only: the tender's title, submission deadline and publication day
+    tender_title: str | None = None
+    deadline: dt.date | None = None
+    published_on: dt.date | None = None
 
     @property
     def kind_label(self) -> str:
         return str({"plan_item": _l("Planned procurement"), "lot": _l("Open lot")}.get(self.kind, self.kind))
 
     @property
+    def is_lot(self) -> bool:
+        return self.kind == "lot"
+
+    @property
     def is_reserved(self) -> bool:
         return self.reservation.reserved
 
     @property
+    def day(self) -> dt.date:
+        """The day the row is about: the launch month (plan items), the deadline or the
+        publication day (lots)."""
+        return self.deadline or self.published_on or self.month
+
+    @property
     def quarter(self) -> str:
-        return quarter_of(self.month)
+        return quarter_of(self.day)
 
     @property
     def month_label(self) -> str:
         return month_label(self.month)
+
+    @property
+    def when_label(self) -> str:
+        """"planned launch January 2027" / "submission deadline 15 Jan 2027" in plain words."""
+        if self.kind != "lot":
+            return _("planned launch %(month)s", month=self.month_label)
+        if self.deadline is not None:
+            return _("submission deadline %(day)s", day=format_day(self.deadline))
+        return _("published %(day)s", day=format_day(self.day))
+
+    @property
+    def anchor(self) -> str:
+        return f"opp-{self.key}" if self.kind == "plan_item" else f"opp-{self.kind}-{self.key}"
+
+    @property
+    def hit_key(self) -> str:
+        """The ``SavedSearchHit.item_uid`` of the row."""
+        return self.key if self.kind == "plan_item" else f"{self.kind}-{self.key}"
 
     @property
     def feed_id(self) -> str:
@@ -447,6 +667,11 @@ class Opportunity:
     @property
     def ical_uid(self) -> str:
         return f"{self.key}@srpp" if self.kind == "plan_item" else f"{self.kind}-{self.key}@srpp"
+
+    def external_url(self) -> str:
+        if self.kind == "lot":
+            return url_for("public.lot", lot_id=int(self.key), _external=True)
+        return url_for("public.item", uid=self.key, _external=True)
 
     @classmethod
     def from_plan_item(cls, item: PlanItem, stale: ReviewStatus | None = None) -> Opportunity:
@@ -458,36 +683,71 @@ class Opportunity:
             url=_path("public.item", uid=item.uid), stale=stale, notes=item.notes_for_seos, source=item,
         )
 
+    @classmethod
+    def from_lot(cls, lot: Lot) -> Opportunity:
+        tender = lot.tender
+        published = tender.published_at
+        published_on = published.date() if published is not None else None
+        day = tender.submission_deadline or published_on or dt.date.today()
+        return cls(
+            kind="lot", key=str(lot.id), title=lot.title, municipality=lot.municipality,
+            category=lot.category, priority_area=lot.category.priority_area if lot.category else None,
+            value=lot.estimated_value, month=first_of_month(day), duration_months=lot.duration_months,
+            procedure=tender.procedure, reservation=lot.reservation, updated=published or lot.updated_at,
+            url=_path("public.lot", lot_id=lot.id), notes=lot.description, source=lot,
+            tender_title=tender.title, deadline=tender.submission_deadline, published_on=published_on,
+        )
 
-def to_opportunities(items: Iterable[PlanItem], today: dt.date | None = None) -> list[Opportunity]:
-    """Rows → view-models. The review status is worked out once per plan version; only an
-    overdue version carries it (the stale warning), which needs no further query."""
+
+def format_day(day: dt.date) -> str:
+    return format_date(day)
+
+
+def to_opportunities(rows: Iterable[PlanItem | Lot], today: dt.date | None = None) -> list[Opportunity]:
+    """Rows (plan items and lots) → view-models, in the given order. The review status is worked
+    out once per plan version; only an overdue version carries it (the stale warning), which
+    needs no further query."""
     today = today or dt.date.today()
     statuses: dict[int, ReviewStatus | None] = {}
     out = []
-    for item in items:
-        version = item.plan_version
+    for row in rows:
+        if isinstance(row, Lot):
+            out.append(Opportunity.from_lot(row))
+            continue
+        version = row.plan_version
         if version.id not in statuses:
             statuses[version.id] = review_status(version, today) if version.is_stale(today) else None
-        out.append(Opportunity.from_plan_item(item, statuses[version.id]))
+        out.append(Opportunity.from_plan_item(row, statuses[version.id]))
     return out
 
 
+def _load(keys: list[Any]) -> list[PlanItem | Lot]:
+    """The rows of (kind, id) keys, loaded with one query per kind, in the keys' order. Both
+    queries always run (an empty id list included), so the count never depends on the data."""
+    item_ids = [k.id for k in keys if k.kind == "plan_item"]
+    lot_ids = [k.id for k in keys if k.kind == "lot"]
+    rows: dict[tuple[str, int], Any] = {}
+    for item in db.session.scalars(_items_loading().where(PlanItem.id.in_(item_ids))).unique():
+        rows[("plan_item", item.id)] = item
+    for lot in db.session.scalars(_lots_loading().where(Lot.id.in_(lot_ids))).unique():
+        rows[("lot", lot.id)] = lot
+    return [rows[(k.kind, k.id)] for k in keys if (k.kind, k.id) in rows]
+
+
 def opportunities_page(filters: Filters, per_page: int = PER_PAGE) -> Page:
-    """One page of opportunities: one count query and one row query."""
-    total = db.session.scalar(count_stmt(filters)) or 0
-    rows = db.session.scalars(
-        plan_items_stmt(filters).limit(per_page).offset((filters.page - 1) * per_page)).unique()
-    return Page(items=to_opportunities(rows), page=filters.page, per_page=per_page, total=total)
+    """One page of opportunities: one count, one key query and one query per kind."""
+    total = db.session.scalar(total_stmt(filters)) or 0
+    offset = (filters.page - 1) * per_page
+    keys = db.session.execute(keys_stmt(filters, per_page, offset)).all()
+    return Page(items=to_opportunities(_load(keys)), page=filters.page, per_page=per_page, total=total)
 
 
 def feed_opportunities(filters: Filters, default_sort: str = DEFAULT_SORT,
                        limit: int = FEED_LIMIT) -> list[Opportunity]:
-    """The items of a feed: the page's filters; the page's sort if one was asked for."""
+    """The rows of a feed: the page's filters; the page's sort if one was asked for."""
     if filters.sort == DEFAULT_SORT and default_sort != DEFAULT_SORT:
         filters = replace(filters, sort=default_sort)
-    items = db.session.scalars(plan_items_stmt(filters).limit(limit)).unique()
-    return to_opportunities(items)
+    return to_opportunities(_load(db.session.execute(keys_stmt(filters, limit)).all()))
 
 
 def published_item(uid: str) -> PlanItem | None:
@@ -505,10 +765,61 @@ def published_item(uid: str) -> PlanItem | None:
     ).first()
 
 
+def is_launched(uid: str) -> bool:
+    """Has a published (or later) tender taken this plan item?"""
+    return db.session.scalar(select(func.count()).select_from(_launched_uids().where(
+        TenderPlanItem.item_uid == uid).subquery())) > 0
+
+
+def item_is_open(item: PlanItem) -> bool:
+    """An upcoming item: planned or in preparation in a published version, and not launched."""
+    return (item.plan_version.state == PlanState.PUBLISHED and item.state in OPEN_STATES
+            and not is_launched(item.uid))
+
+
 def item_cpv_codes(item: PlanItem) -> list[Any]:
     """Main CPV code first, then the additional ones (CpvCode rows, with labels)."""
     codes = [item.main_cpv_code] if item.main_cpv_code is not None else []
     return codes + [c for c in item.additional_cpv if c.code != item.main_cpv]
+
+
+def public_lot(lot_id: int) -> Lot | None:
+    """A lot whose tender is published (or later; a tender cancelled after publication too),
+    with what its public page shows."""
+    return db.session.scalars(
+        select(Lot).join(Lot.tender)
+        .where(Lot.id == lot_id, Tender.state.in_(PUBLIC_TENDER_STATES), Tender.published_at.is_not(None))
+        .options(contains_eager(Lot.tender).selectinload(Tender.lots).lazyload("*"),
+                 joinedload(Lot.municipality), joinedload(Lot.category), joinedload(Lot.place),
+                 selectinload(Lot.criteria), selectinload(Lot.additional_cpv), lazyload(Lot.bids))
+    ).first()
+
+
+def lots_of_item(uid: str) -> list[Lot]:
+    """The public lots made from a plan item (its tender is published or later)."""
+    return list(db.session.scalars(
+        select(Lot).join(Lot.tender)
+        .where(Lot.plan_item_uid == uid, Tender.state.in_(PUBLIC_TENDER_STATES), Tender.published_at.is_not(None))
+        .options(contains_eager(Lot.tender).lazyload(Tender.mandates), lazyload(Lot.additional_cpv),
+                 lazyload(Lot.winner))
+        .order_by(Tender.published_at.desc(), Lot.number)))
+
+
+def lot_is_open(lot: Lot) -> bool:
+    """A lot in which interest can be registered: open, in a published tender."""
+    return lot.state == LotState.OPEN and lot.tender.state == TenderState.PUBLISHED
+
+
+def lot_notice(lot: Lot) -> str | None:
+    """The notice sentence citing the legal article, in the current language."""
+    lang = str(get_locale() or "lt")
+    return (lot.notice_text_lt or lot.notice_text_en) if lang == "lt" else (lot.notice_text_en or lot.notice_text_lt)
+
+
+def lot_cpv_codes(lot: Lot) -> list[Any]:
+    """Main CPV code first (a CpvCode row, with its label), then the additional ones."""
+    main = db.session.get(CpvCode, lot.main_cpv)
+    return ([main] if main is not None else []) + [c for c in lot.additional_cpv if c.code != lot.main_cpv]
 
 
 # --- saved searches ----------------------------------------------------------------------------
@@ -566,6 +877,24 @@ def _new_items_stmt(search: SavedSearch, filters: Filters) -> Select:
     )
 
 
+def lot_hit_key(lot_id: Any) -> Any:
+    """``lot-<id>``: the ``SavedSearchHit.item_uid`` of a lot (a Python value or an SQL expression)."""
+    if isinstance(lot_id, int):
+        return f"lot-{lot_id}"
+    return literal("lot-") + cast(lot_id, String)
+
+
+def _new_lots_stmt(search: SavedSearch, filters: Filters) -> Select:
+    """Open lots matching the search whose tender was published after the search was saved and
+    that were not sent yet (a published lot no longer changes)."""
+    return (
+        lots_stmt(filters)
+        .outerjoin(SavedSearchHit, and_(SavedSearchHit.saved_search_id == search.id,
+                                        SavedSearchHit.item_uid == lot_hit_key(Lot.id)))
+        .where(Tender.published_at > search.created_at, SavedSearchHit.item_uid.is_(None))
+    )
+
+
 def _digest_text(search: SavedSearch, opportunities: list[Opportunity], base_url: str) -> tuple[str, str]:
     n = len(opportunities)
     subject = ngettext("%(num)d new opportunity for “%(name)s”", "%(num)d new opportunities for “%(name)s”",
@@ -574,8 +903,8 @@ def _digest_text(search: SavedSearch, opportunities: list[Opportunity], base_url
                       "%(num)d new or changed opportunities match your saved search “%(name)s”:",
                       n, name=search.name), ""]
     for o in opportunities[:DIGEST_LIST_LIMIT]:
-        lines.append(f"• {o.title}")
-        lines.append("  " + " · ".join([o.municipality.name, o.month_label, money(o.value),
+        lines.append(f"• {o.title}" if not o.is_lot else f"• {o.title} ({o.kind_label}: {o.tender_title})")
+        lines.append("  " + " · ".join([o.municipality.name, o.when_label, money(o.value),
                                         o.reservation.plain_words]))
         lines.append(f"  {base_url}{o.url}")
     if n > DIGEST_LIST_LIMIT:
@@ -585,8 +914,8 @@ def _digest_text(search: SavedSearch, opportunities: list[Opportunity], base_url
 
 
 def send_digests(now: dt.datetime | None = None) -> int:
-    """Notify each saved search's owner once about new matching items and record them as sent.
-    Idempotent: a second run finds nothing new and sends nothing. Returns the digests sent."""
+    """Notify each saved search's owner once about new matching items and lots and record them as
+    sent. Idempotent: a second run finds nothing new and sends nothing. Returns the digests sent."""
     now = now or utcnow()
     lookups = FilterLookups.load()
     base_url = current_app.config.get("BASE_URL", "").rstrip("/")
@@ -604,25 +933,26 @@ def send_digests(now: dt.datetime | None = None) -> int:
             log.warning("saved search %s has invalid filters: %s", search.id, filters.errors)
             continue
         items = list(db.session.scalars(_new_items_stmt(search, filters)).unique())
-        if not items:
+        lots = list(db.session.scalars(_new_lots_stmt(search, filters)).unique())
+        if not items and not lots:
             continue
         link = _path("public.opportunities") + (f"?{search.query}" if search.query else "")
         with force_locale(user.locale or "lt"):
-            opportunities = to_opportunities(items, now.date())
+            opportunities = to_opportunities([*items, *lots], now.date())
             subject, body = _digest_text(search, opportunities, base_url)
         created = notify(user, kind="saved_search_digest", subject=subject, body=body,
                          dedupe_key=f"digest:{search.id}:{now.date().isoformat()}", link=link)
-        if created is None:  # already sent today: these items go out in the next digest
+        if created is None:  # already sent today: these rows go out in the next digest
             continue
         hits = {h.item_uid: h for h in db.session.scalars(
             select(SavedSearchHit).where(SavedSearchHit.saved_search_id == search.id))}
-        for item in items:
-            hit = hits.get(item.uid)
+        for o in opportunities:
+            hit = hits.get(o.hit_key)
             if hit is None:
-                db.session.add(SavedSearchHit(saved_search_id=search.id, item_uid=item.uid,
-                                              content_changed_at=item.content_changed_at, sent_at=now))
+                db.session.add(SavedSearchHit(saved_search_id=search.id, item_uid=o.hit_key,
+                                              content_changed_at=o.updated, sent_at=now))
             else:
-                hit.content_changed_at = item.content_changed_at
+                hit.content_changed_at = o.updated
                 hit.sent_at = now
         search.last_digest_at = now
         sent += 1

@@ -1,4 +1,4 @@
-"""The public pipeline of upcoming procurement: /opportunities, item pages, feeds, saved searches."""
+"""The public pipeline of upcoming procurement: /opportunities, item and lot pages, feeds, saved searches."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from flask_login import current_user
 from srpp.core import cache
 from srpp.core.errors import DomainError
 from srpp.core.permissions import can, permission_required
+from srpp.engagement import services as engagement
+from srpp.engagement.forms import InterestForm, WithdrawForm
 from srpp.extensions import db
 from srpp.plans.models import SavedSearch
 from srpp.plans.services import review_status
@@ -43,15 +45,51 @@ def opportunities():
     )
 
 
+def _interest_form(is_open: bool, **target) -> tuple[InterestForm | None, object]:
+    """The interest form for a logged-in SEO member (with the organisation's current interest)."""
+    if not is_open or not current_user.is_authenticated:
+        return None, None
+    organisations = engagement.organisations_of(current_user)
+    if not organisations:
+        return None, None
+    existing = engagement.own_interest(current_user, **target)
+    return InterestForm(formdata=None).setup(organisations, existing), existing
+
+
 @bp.route("/opportunities/<uid>")
 @cache.anonymous_page("pipeline")
 def item(uid: str):
     it = services.published_item(uid) or abort(404)
     version = it.plan_version
     municipality_filter = services.Filters(municipality=it.municipality.code)
+    is_open = services.item_is_open(it)
+    form, existing = _interest_form(is_open, plan_item_uid=it.uid)
     return render_template(
         "public/item.html", item=it, opportunity=services.Opportunity.from_plan_item(it),
         version=version, status=review_status(version), cpv_codes=services.item_cpv_codes(it),
+        feed_links=_feed_links(municipality_filter),
+        municipality_url=url_for("public.opportunities", **municipality_filter.query()),
+        is_open=is_open, interested=engagement.interested_count(plan_item_uid=it.uid),
+        lots=[] if is_open else services.lots_of_item(it.uid),
+        interest_form=form, own_interest=existing, withdraw_form=WithdrawForm(next=request.path),
+        officer_view=can(current_user, "tender.view_draft", it.municipality),
+    )
+
+
+@bp.route("/opportunities/lots/<int:lot_id>")
+@cache.anonymous_page("pipeline")
+def lot(lot_id: int):
+    lt = services.public_lot(lot_id) or abort(404)
+    tender = lt.tender
+    municipality_filter = services.Filters(municipality=lt.municipality.code)
+    is_open = services.lot_is_open(lt)
+    form, existing = _interest_form(is_open, lot=lt)
+    return render_template(
+        "public/lot.html", lot=lt, tender=tender, opportunity=services.Opportunity.from_lot(lt),
+        cpv_codes=services.lot_cpv_codes(lt), notice=services.lot_notice(lt), is_open=is_open,
+        interested=engagement.interested_count(lot=lt), interest_form=form, own_interest=existing,
+        withdraw_form=WithdrawForm(next=request.path),
+        officer_view=can(current_user, "tender.view_draft", lt.municipality),
         feed_links=_feed_links(municipality_filter),
         municipality_url=url_for("public.opportunities", **municipality_filter.query()),
     )

@@ -413,13 +413,14 @@ def transition(actor: User, tender: Tender, target: TenderState, reason: str | N
             raise DomainError(_("Award or close every lot first (still open: %(lots)s).",
                                 lots=", ".join(map(str, open_lots))))
     bind_actor(db.session(), actor)
+    uids = [link.item_uid for link in tender.plan_links]  # (load before the state changes: autoflush)
+    if target == TenderState.CANCELLED:
+        tender.cancelled_reason = reason.strip()
     tender.state = target
-    uids = [link.item_uid for link in tender.plan_links]
     if target == TenderState.PUBLISHED:
         tender.published_at = utcnow()
         _set_item_state(uids, ItemState.LAUNCHED)
     elif target == TenderState.CANCELLED:
-        tender.cancelled_reason = reason.strip()
         _set_item_state(uids, ItemState.PLANNED)
         for link in list(tender.plan_links):
             tender.plan_links.remove(link)
@@ -554,6 +555,7 @@ def award(actor: User, lot: Lot, bid: Bid, on: dt.date, value: Decimal | None = 
                         start_date=on, end_date=on + relativedelta(months=lot.duration_months) - dt.timedelta(days=1),
                         main_cpv=lot.main_cpv, reservation=lot.reservation)
     db.session.add(contract)
+    cache.bump("pipeline")  # the lot leaves the public pipeline
     db.session.flush()
     return contract
 
@@ -569,6 +571,7 @@ def close_unsuccessful(actor: User, lot: Lot, reason: str) -> None:
     bind_actor(db.session(), actor)
     lot.state = LotState.UNSUCCESSFUL
     lot.description = "\n".join(filter(None, [lot.description, _("Unsuccessful: %(reason)s", reason=reason.strip())]))
+    cache.bump("pipeline")  # the lot leaves the public pipeline
     db.session.flush()
 
 
