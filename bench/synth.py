@@ -401,6 +401,45 @@ def plans_and_items(conn: Connection, rng: random.Random, scale: Scale) -> None:
                                    "state", "content_changed_at"), items())
 
 
+@generator("tenders", "lots")
+def tenders_and_lots(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    """``scale.lots`` open lots in tenders of ten lots each, spread over the municipalities: 80 %
+    published (their lots are in the pipeline), the rest drafts or in evaluation; a third reserved."""
+    import datetime as dt
+
+    from srpp.tenders.models import Tender
+
+    categories = conn.execute(select(ServiceCategory.id, ServiceCategory.main_cpv)).all()
+    municipalities = sorted(ids_by(conn, Municipality.code, Municipality.id).items())
+    per_tender = 10
+    count = max(1, scale.lots // per_tender)
+    published = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
+    states = ["published"] * 8 + ["draft", "evaluation"]
+    copy_rows(conn, "tenders", ("municipality_id", "title", "procedure", "state", "is_srpp", "published_at",
+                                "submission_deadline", "version"), (
+        (municipalities[n % len(municipalities)][1], f"Synthetic tender {n}", "simplified", state, True,
+         None if state == "draft" else published, dt.date(2027, 1 + n % 12, 15), 1)
+        for n in range(count) for state in [rng.choice(states)]
+    ))
+    tenders = conn.execute(select(Tender.id, Tender.municipality_id, Tender.state)).all()
+    reservations = ["none", "none", "res-ws", "lt-23-1-5", "none", "res-pub-ser"]
+
+    def lots():
+        for tender_id, municipality_id, _state in tenders:
+            for number in range(1, per_tender + 1):
+                cat_id, cpv = rng.choice(categories)
+                reservation = rng.choice(reservations)
+                if reservation == "res-pub-ser" and not cpv.startswith("85"):
+                    reservation = "res-ws"
+                yield (tender_id, municipality_id, number, f"Synthetic lot {number} ({cpv})", cat_id, cpv,
+                       Decimal(rng.randrange(5_000, 120_000, 50)), rng.choice((12, 24, 36)), True, False, reservation,
+                       "open", 1)
+
+    copy_rows(conn, "lots", ("tender_id", "municipality_id", "number", "title", "category_id", "main_cpv",
+                             "estimated_value", "duration_months", "consortium_allowed", "is_rural", "reservation",
+                             "state", "version"), lots())
+
+
 # ---------------------------------------------------------------------------------------------
 # running
 

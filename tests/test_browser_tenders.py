@@ -105,3 +105,19 @@ def test_officer_makes_a_tender_with_three_lots_and_publishes_it(page):
     assert "now published" in _flash(page)
     assert page.locator("h1 .state-badge").inner_text() == "published"
     assert page.get_by_role("button", name="Start the evaluation").is_visible()
+
+    # then the social economy organisation finds the reserved lot in the public pipeline
+    page.get_by_role("button", name="Log out").click()
+    _login(page, "seo@demo.srpp.lt")
+    if page.locator("#lang-select").input_value() != "en":
+        with page.expect_navigation():
+            page.select_option("#lang-select", "en")
+    page.goto("/opportunities?municipality=ROK&reserved=1")
+    row = page.locator(".opps .opp", has=page.get_by_role("link", name=ITEM_B))
+    assert row.count() == 1 and "open lot" in row.inner_text().lower()
+    row.get_by_role("link", name=ITEM_B).click()
+    assert "Article 77" in page.locator("#notice-text").inner_text()
+    assert page.locator("#interest-count").inner_text() == "0 organisations are interested"
+    page.get_by_label("We look for consortium partners").check()
+    page.get_by_role("button", name="Register our interest").click()
+    assert page.locator("#interest-count").inner_text() == "1 organisation is interested"
