@@ -29,11 +29,11 @@ class StatusBasis(LabelledEnum):
     @classmethod
     def labels(cls) -> dict[str, object]:
         return {
-            "res-ws": _l("EU Art. 20: sheltered workshop or work-integration operator (at least 30% supported workers)"),
+            "res-ws": _l("EU Art. 20: sheltered workshop or work-integration operator (at least 30 per cent supported workers)"),
             "res-pub-ser": _l("EU Art. 77: public-service-mission organisation (conditions a–c)"),
-            "lt-23-1-3": _l("VPĮ 23(1)(3): convicted persons over 50% of staff"),
-            "lt-23-1-4": _l("VPĮ 23(1)(4): occupational-therapy patients at least 50% of staff"),
-            "lt-23-1-5": _l("VPĮ 23(1)(5): persons additionally supported in the labour market at least 50% of staff"),
+            "lt-23-1-3": _l("VPĮ 23(1)(3): convicted persons over 50 per cent of staff"),
+            "lt-23-1-4": _l("VPĮ 23(1)(4): occupational-therapy patients at least 50 per cent of staff"),
+            "lt-23-1-5": _l("VPĮ 23(1)(5): persons additionally supported in the labour market at least 50 per cent of staff"),
             "lt-social-business": _l("Lithuanian social business status (informational)"),
             "lt-social-enterprise": _l("Lithuanian 'socialinė įmonė' status (repealed from 2023-01-01)"),
             "lv-social-enterprise": _l("Latvian social enterprise register (informational)"),
