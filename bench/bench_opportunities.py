@@ -61,6 +61,30 @@ def query_counts(url: str) -> list[list[str]]:
     return rows
 
 
+def member_latency(url: str, page_cache: bool, requests: int = 40) -> list[list[str]]:
+    """A logged-in member (single process, Flask test client): the HTML is rendered for them;
+    with the cache on, the count and the page's keys are shared per pipeline generation."""
+    from srpp.core import cache
+
+    cache.clear_local()
+    app = create_app({"DATABASE_URL": url, "ARGON2_PROFILE": "test", "PAGE_CACHE": page_cache,
+                      "WTF_CSRF_ENABLED": False, "LOGIN_RATE_LIMIT_PER_ADDRESS": "1000 per minute"})
+    client = app.test_client()
+    client.post("/login", data={"email": "admin@bench.srpp.lt", "password": synth.PASSWORD})
+    rows = []
+    for path in QUERY_PAGES[1:3]:
+        client.get(path)
+        latencies = []
+        for _ in range(requests):
+            t0 = time.perf_counter()
+            if client.get(path).status_code != 200:
+                raise RuntimeError(f"GET {path} failed")
+            latencies.append(time.perf_counter() - t0)
+        q = statistics.quantiles(latencies, n=100, method="inclusive")
+        rows.append([f"`{path}`", "on" if page_cache else "off", f"{q[49] * 1000:.1f}", f"{q[94] * 1000:.1f}"])
+    return rows
+
+
 def load(port: int, path: str, seconds: float = DURATION_SECONDS) -> tuple[int, list[float], float]:
     latencies: list[float] = []
     errors = 0
@@ -151,4 +175,8 @@ def run() -> list[str]:
                   + ("(anonymous visitors: pages are cached per data generation, invalidated on publication)"
                      if page_cache else "(every request rendered: what logged-in users get)") + ":", ""]
         lines += load_table(url, page_cache)
+    lines += ["", "**Logged-in member** (one process, Flask test client; the page is rendered for the member, the "
+              "count and the page's row keys come from the cache per pipeline generation when it is on):", ""]
+    lines += report.table(["request", "cache", "p50 ms", "p95 ms"],
+                          member_latency(url, True) + member_latency(url, False))
     return lines

@@ -72,3 +72,24 @@ def test_feeds_are_cached_with_their_content_type(cached_client):
 def test_cached_anonymous_pages_carry_no_csrf_token(cached_client):
     page = cached_client.get("/opportunities").get_data(as_text=True)
     assert "csrf_token" not in page
+
+
+def test_logged_in_pages_reuse_the_cached_count_and_keys(app, cached_client, ctx):
+    from sqlalchemy import event
+
+    cached_client.post("/login", data={"email": "seo@demo.srpp.lt", "password": "demo12345"})
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = app.extensions["srpp_engine"]
+    cached_client.get("/opportunities?municipality=PAN-C")
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        resp = cached_client.get("/opportunities?municipality=PAN-C")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert "X-Cache" not in resp.headers  # the HTML itself is rendered for the member
+    assert statements, "the rows themselves are still loaded"
+    assert not any("count(" in s.lower() for s in statements)  # the total came from the cache

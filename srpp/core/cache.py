@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -120,3 +121,17 @@ def anonymous_page(namespace: str, ttl: int = 300) -> Callable:
         return wrapped
 
     return deco
+
+
+def memo(namespace: str, parts: str, compute: Callable[[], Any], ttl: int = 300) -> Any:
+    """Cache a JSON-able result of ``compute`` per generation of ``namespace`` (for everyone, not
+    only anonymous visitors: e.g. the count and the row keys of a pipeline page)."""
+    if current_app.config.get("PAGE_CACHE") is False:
+        return compute()
+    key = f"srpp:memo:{namespace}:{generation(namespace)}:{hashlib.sha256(parts.encode()).hexdigest()}"
+    hit = get(key)
+    if hit is not None:
+        return json.loads(hit[1])
+    value = compute()
+    put(key, ("application/json", json.dumps(value).encode()), ttl)
+    return value

@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from babel.dates import format_skeleton
@@ -51,6 +51,7 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
 from srpp.auth.models import User
+from srpp.core import cache
 from srpp.core.audit import bind_actor
 from srpp.core.db import utcnow
 from srpp.core.errors import DomainError
@@ -721,6 +722,11 @@ def to_opportunities(rows: Iterable[PlanItem | Lot], today: dt.date | None = Non
     return out
 
 
+class OpportunityKey(NamedTuple):
+    kind: str
+    id: int
+
+
 def _load(keys: list[Any]) -> list[PlanItem | Lot]:
     """The rows of (kind, id) keys, loaded with one query per kind, in the keys' order. Both
     queries always run (an empty id list included), so the count never depends on the data."""
@@ -735,11 +741,17 @@ def _load(keys: list[Any]) -> list[PlanItem | Lot]:
 
 
 def opportunities_page(filters: Filters, per_page: int = PER_PAGE) -> Page:
-    """One page of opportunities: one count, one key query and one query per kind."""
-    total = db.session.scalar(total_stmt(filters)) or 0
+    """One page of opportunities: one count, one key query and one query per kind. The count and
+    the page's keys (the expensive part over the whole region) are cached per pipeline generation."""
     offset = (filters.page - 1) * per_page
-    keys = db.session.execute(keys_stmt(filters, per_page, offset)).all()
-    return Page(items=to_opportunities(_load(keys)), page=filters.page, per_page=per_page, total=total)
+
+    def count_and_keys() -> dict[str, Any]:
+        return {"total": db.session.scalar(total_stmt(filters)) or 0,
+                "keys": [list(row) for row in db.session.execute(keys_stmt(filters, per_page, offset))]}
+
+    found = cache.memo("pipeline", f"{filters.query_string()}|{filters.page}|{per_page}", count_and_keys)
+    keys = [OpportunityKey(*k) for k in found["keys"]]
+    return Page(items=to_opportunities(_load(keys)), page=filters.page, per_page=per_page, total=found["total"])
 
 
 def feed_opportunities(filters: Filters, default_sort: str = DEFAULT_SORT,
