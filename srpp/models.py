@@ -5,6 +5,7 @@ from srpp.contracts import models as contracts_models  # noqa: F401
 from srpp.core import models as core_models  # noqa: F401
 from srpp.core.db import Base
 from srpp.cpv import models as cpv_models  # noqa: F401
+from srpp.frameworks import models as frameworks_models  # noqa: F401
 from srpp.orgs import models as orgs_models  # noqa: F401
 from srpp.plans import models as plans_models  # noqa: F401
 from srpp.rules import models as rules_models  # noqa: F401

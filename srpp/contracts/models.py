@@ -34,6 +34,7 @@ class Contract(TimestampMixin, VersionedMixin, Base):
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), unique=True)
+    call_off_id: Mapped[int | None] = mapped_column(ForeignKey("call_offs.id"), unique=True)
     title: Mapped[str] = mapped_column(String(250))
     value: Mapped[Decimal]
     awarded_on: Mapped[dt.date]

@@ -182,3 +182,35 @@ def _evidence_view(user: User, supplier: Any) -> bool:
 @rule("interest.register")
 def _interest_register(user: User, supplier: Any) -> bool:
     return supplier is not None and supplier.id in user.supplier_ids()
+
+
+# --- frameworks ---------------------------------------------------------------------------------
+
+@rule("coordinator.assign")
+def _coordinator_assign(user: User, obj: Any) -> bool:
+    """Name the coordinator municipality of a specialised service area: the council and admins."""
+    return regional_reader(user)
+
+
+@rule("framework.manage")
+def _framework_manage(user: User, municipality: Any) -> bool:
+    """Maintain a framework (specification, participants, suppliers, prices, events): the
+    service coordinators of the coordinator municipality, and admins."""
+    if user.is_admin:
+        return True
+    return municipality is not None and officer_of(user, municipality.id, Role.SERVICE_COORDINATOR)
+
+
+@rule("framework.view")
+def _framework_view(user: User, obj: Any) -> bool:
+    return regional_reader(user) or municipal_staff(user)
+
+
+@rule("calloff.place")
+def _calloff_place(user: User, municipality: Any) -> bool:
+    """Place call-offs and acknowledge specifications for a participating municipality: its
+    procurement officers and service coordinators."""
+    if user.is_admin:
+        return True
+    return municipality is not None and officer_of(user, municipality.id, Role.PROCUREMENT_OFFICER,
+                                                   Role.SERVICE_COORDINATOR)

@@ -100,7 +100,8 @@ def load_reference() -> dict[str, int]:
 
 
 #: the loaders of later areas, run in this order after the foundation ("module:function")
-DEMO_STEPS: list[str] = ["srpp.plans.demo:load", "srpp.suppliers.demo:load", "srpp.tenders.demo:load"]
+DEMO_STEPS: list[str] = ["srpp.plans.demo:load", "srpp.suppliers.demo:load", "srpp.tenders.demo:load",
+                         "srpp.frameworks.demo:load"]
 
 
 def _load_region() -> Region:
@@ -178,9 +179,14 @@ def _load_users(region: Region, munis: dict[str, Municipality], suppliers: dict[
                 region_id=region.id if r.get("region") else None,
                 supplier_id=suppliers[r["supplier"]].id if r.get("supplier") else None,
             )
+    by_email: dict[str, User] = {}
     for code, muni in munis.items():
         for spec in data["per_municipality"]:
             user = auth_services.create_user(
                 None, email=f"{spec['prefix']}.{code.lower()}@{data['domain']}",
                 full_name=f"{spec['name']} ({muni.short_name_lt})", password=password, is_demo=True)
             auth_services.add_membership(None, user, Role(spec["role"]), municipality_id=muni.id)
+            by_email[user.email] = user
+    for extra in data.get("extra_memberships", []):
+        auth_services.add_membership(None, by_email[extra["email"]], Role(extra["role"]),
+                                     municipality_id=munis[extra["municipality"]].id)

@@ -102,11 +102,14 @@ class PlanItemForm(FlaskForm):
                                                                                        NumberRange(min=1, max=100)])
     funding_measure_id = SelectField(_l("Funding source"), coerce=lambda v: int(v) if v else None, choices=[],
                                      validators=[Optional()])
+    framework_id = SelectField(_l("Framework agreement (for a call-off)"), coerce=lambda v: int(v) if v else None,
+                               choices=[], validators=[Optional()])
     is_bundle = BooleanField(_l("Bundle of services (e.g. care + mobility)"))
     notes_for_seos = TextAreaField(_l("Notes for social economy organisations"),
                                    validators=[Optional(), Length(max=4000)])
 
-    def fill_choices(self, categories, funding) -> None:
+    def fill_choices(self, categories, funding, frameworks=()) -> None:
+        self.framework_id.choices = [("", "—")] + [(f.id, f"{f.code} · {f.title}") for f in frameworks]
         self.category_id.choices = [(c.id, f"{c.name} ({c.key})") for c in categories]
         self.priority_area.choices = [("", _l("From the category"))] + PriorityArea.choices()
         self.procedure.choices = Procedure.choices()
@@ -120,6 +123,7 @@ class PlanItemForm(FlaskForm):
         self.priority_area.data = item.priority_area.value
         self.procedure.data = item.procedure.value
         self.reservation.data = item.reservation.value
+        self.framework_id.data = item.framework_id
 
     def to_input(self) -> ItemInput:
         codes = [c.strip() for c in re.split(r"[,;\s]+", self.additional_cpv.data or "") if c.strip()]
@@ -141,6 +145,7 @@ class PlanItemForm(FlaskForm):
             funding_measure_id=self.funding_measure_id.data,
             is_bundle=bool(self.is_bundle.data),
             notes_for_seos=self.notes_for_seos.data,
+            framework_id=self.framework_id.data,
         )
 
 
@@ -152,5 +157,5 @@ ITEM_FIELD_LABELS = {
     "launch_month": _l("Planned launch month"), "duration_months": _l("Contract duration (months)"),
     "procedure": _l("Procedure"), "reservation": _l("Intended reservation"),
     "intended_lots": _l("Intended number of lots"), "funding_measure_id": _l("Funding source"),
-    "is_bundle": _l("Bundle"), "notes_for_seos": _l("Notes for social economy organisations"), "state": _l("State"),
+    "is_bundle": _l("Bundle"), "framework_id": _l("Framework agreement"), "notes_for_seos": _l("Notes for social economy organisations"), "state": _l("State"),
 }

@@ -152,6 +152,8 @@ class PlanItem(TimestampMixin, Base):
     intended_lots: Mapped[int] = mapped_column(default=1)
     funding_measure_id: Mapped[int | None] = mapped_column(ForeignKey("funding_measures.id"))
     is_bundle: Mapped[bool] = mapped_column(default=False)
+    #: a call-off planned under this framework agreement
+    framework_id: Mapped[int | None] = mapped_column(ForeignKey("framework_agreements.id"))
     notes_for_seos: Mapped[str | None] = mapped_column(Text)
     state: Mapped[ItemState] = mapped_column(enum_type(ItemState, 20), default=ItemState.PLANNED)
     #: when the item's content last changed in a published version (Atom <updated>)

@@ -63,6 +63,7 @@ class ItemInput:
     funding_measure_id: int | None = None
     is_bundle: bool = False
     notes_for_seos: str | None = None
+    framework_id: int | None = None
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -150,6 +151,8 @@ def check_item(inp: ItemInput, plan: ProcurementPlan, lookups: Lookups | None = 
         add("intended_lots", _("Plan at least one lot."))
     if inp.funding_measure_id is not None and inp.funding_measure_id not in lookups.funding:
         add("funding_measure_id", _("Choose a funding source from the list."))
+    if inp.framework_id is not None:
+        problems.extend(Problem("framework_id", m) for m in _framework_problems(inp, plan))
     if not unknown and inp.main_cpv:
         for message in rules.reservation_problems(inp.reservation, inp.cpv_codes, inp.duration_months):
             add("reservation", message)
@@ -159,6 +162,20 @@ def check_item(inp: ItemInput, plan: ProcurementPlan, lookups: Lookups | None = 
                                                     lookups.threshold(launch)):
                 add("procedure", message)
     return problems
+
+
+def _framework_problems(inp: ItemInput, plan: ProcurementPlan) -> list[str]:
+    """A planned call-off must point to a framework the municipality takes part in."""
+    from srpp.frameworks.models import FrameworkAgreement, FrameworkParticipant, ParticipantState
+
+    if inp.procedure != Procedure.CALL_OFF:
+        return [_("Only a call-off under a framework agreement points to a framework.")]
+    joined = db.session.scalar(select(FrameworkParticipant.id).join(FrameworkAgreement).where(
+        FrameworkAgreement.id == inp.framework_id, FrameworkParticipant.municipality_id == plan.municipality_id,
+        FrameworkParticipant.state != ParticipantState.WITHDRAWN))
+    if joined is None:
+        return [_("The municipality does not take part in this framework agreement.")]
+    return []
 
 
 def _apply(item: PlanItem, inp: ItemInput, lookups: Lookups) -> None:
@@ -179,6 +196,7 @@ def _apply(item: PlanItem, inp: ItemInput, lookups: Lookups) -> None:
     item.funding_measure_id = inp.funding_measure_id
     item.is_bundle = inp.is_bundle
     item.notes_for_seos = (inp.notes_for_seos or "").strip() or None
+    item.framework_id = inp.framework_id
     extra = [c for c in inp.cpv_codes if c != inp.main_cpv]
     item.additional_cpv = list(db.session.scalars(select(CpvCode).where(CpvCode.code.in_(extra)))) if extra else []
 
@@ -240,7 +258,7 @@ def start_new_version(actor: User, plan: ProcurementPlan) -> PlanVersion:
 _COPIED = ("municipality_id", "uid", "position", "title", "category_id", "main_cpv", "priority_area",
            "target_groups", "estimated_value", "quantity", "unit", "launch_month", "duration_months", "procedure",
            "reservation", "intended_lots", "funding_measure_id", "is_bundle", "notes_for_seos", "state",
-           "content_changed_at")
+           "content_changed_at", "framework_id")
 
 
 def _copy_item(item: PlanItem) -> PlanItem:

@@ -24,10 +24,15 @@ bp = Blueprint("plans", __name__, url_prefix="/plans")
 
 
 
-def _item_form(**kwargs) -> PlanItemForm:
+def _item_form(municipality=None, **kwargs) -> PlanItemForm:
+    from srpp.frameworks.models import FrameworkAgreement, FrameworkParticipant
+
     form = PlanItemForm(**kwargs)
     funding = db.session.scalars(select(FundingMeasure).order_by(FundingMeasure.code)).all()
-    form.fill_choices(org_services.categories(), funding)
+    frameworks = db.session.scalars(select(FrameworkAgreement).join(FrameworkParticipant).where(
+        FrameworkParticipant.municipality_id == (municipality.id if municipality else -1))
+        .order_by(FrameworkAgreement.code)).all()
+    form.fill_choices(org_services.categories(), funding, frameworks)
     return form
 
 
@@ -98,7 +103,7 @@ def item_new(version_id: int):
     if not v.is_draft:
         flash(_("Published versions cannot be changed; start a new version to edit the plan."), "error")
         return redirect(url_for("plans.version", version_id=v.id))
-    form = _item_form()
+    form = _item_form(v.plan.municipality)
     if request.method == "GET":
         form.launch_month.data = v.plan.period_start.strftime("%Y-%m")
     if form.validate_on_submit():
@@ -128,7 +133,7 @@ def item_edit(item_id: int):
     if not v.is_draft:
         flash(_("Published versions cannot be changed; start a new version to edit the plan."), "error")
         return redirect(url_for("plans.version", version_id=v.id))
-    form = _item_form()
+    form = _item_form(v.plan.municipality)
     if request.method == "GET":
         form.load(item)
     if form.validate_on_submit():
