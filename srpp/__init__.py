@@ -24,6 +24,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     logs.configure(app)
 
+    import srpp.models  # noqa: F401  (every model registered before the first query)
     from srpp.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)

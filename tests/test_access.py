@@ -122,6 +122,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/opportunities/lots/{pas_lot}/interest", {"anon": LOGIN, "seo": 302, "*": 403}),
     ("POST", "/interests/999999999/withdraw", {"anon": LOGIN, "*": 404}),
     ("GET", "/interests", {"anon": LOGIN, "seo": 200, "*": 403}),
+    # frameworks
+    ("GET", "/frameworks/999999", {"*": 404}),
     ("GET", "/interests/lots/{pas_lot}", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
     ("GET", "/interests/items/{rok_item_uid}", {"anon": LOGIN, "seo": 403, "*": 200}),
 ]
