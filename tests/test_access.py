@@ -123,9 +123,39 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/interests/999999999/withdraw", {"anon": LOGIN, "*": 404}),
     ("GET", "/interests", {"anon": LOGIN, "seo": 200, "*": 403}),
     # frameworks
-    ("GET", "/frameworks/999999", {"*": 404}),
+    # framework pages (srpp/frameworks/views.py): {fa_mob} is the demo FA-MOB-DRT-2026 coordinated by KUP, in
+    # which ROK participates ({rok_participant}); officer.rok is a participant, not the coordinator. Empty POSTs
+    # answer 200 (the form again, with its errors) or 302 (a flashed refusal); officer.rok's acknowledgement works.
+    ("GET", "/frameworks/", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/frameworks/coordinators", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("POST", "/frameworks/coordinators", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("GET", "/frameworks/new", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/frameworks/new", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("GET", "/frameworks/{fa_mob}", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/frameworks/999999", {"anon": LOGIN, "seo": 403, "*": 404}),
+    ("GET", "/frameworks/{fa_mob}/edit", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/frameworks/{fa_mob}/edit", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/frameworks/{fa_mob}/state", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("GET", "/frameworks/{fa_mob}/specification", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/frameworks/{fa_mob}/specification/new", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/frameworks/{fa_mob}/specification/new", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/frameworks/{fa_mob}/acknowledge", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
+    ("POST", "/frameworks/{fa_mob}/participants", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("POST", "/frameworks/participants/{rok_participant}/cap", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("POST", "/frameworks/{fa_mob}/parties", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("POST", "/frameworks/{fa_mob}/prices", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("POST", "/frameworks/{fa_mob}/events", {"anon": LOGIN, "admin": 302, "*": 403}),
     ("GET", "/interests/lots/{pas_lot}", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
     ("GET", "/interests/items/{rok_item_uid}", {"anon": LOGIN, "seo": 403, "*": 200}),
+    # call-offs, opt-outs and framework dashboards (srpp/frameworks/calloff_views.py) on {fa_mob}, in which
+    # ROK participates; an empty call-off POST shows the form again (200); officer.rok's opt-out works (302)
+    ("GET", "/frameworks/{fa_mob}/call-offs/new", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/frameworks/{fa_mob}/call-offs/new", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("GET", "/frameworks/{fa_mob}/dashboard", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/frameworks/overview", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("POST", "/frameworks/participants/{rok_participant}/opt-out",
+     {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
+    ("GET", "/opportunities/frameworks/{fa_mob}", {"*": 200}),
 ]
 
 
@@ -155,6 +185,12 @@ def _ids(app):
             select(Lot).join(Tender).where(Tender.state == TenderState.PUBLISHED, Lot.state == LotState.OPEN,
                                            Tender.municipality_id == municipality_by_code("PAS").id).limit(1))
         ids.update(pas_lot=pas_lot.id, rok_item_uid=rok_version.items[0].uid)
+        from srpp.frameworks.models import FrameworkAgreement
+
+        fa_mob = db.session.scalar(select(FrameworkAgreement).where(FrameworkAgreement.code == "FA-MOB-DRT-2026"))
+        rok = municipality_by_code("ROK")
+        ids.update(fa_mob=fa_mob.id,
+                   rok_participant=next(p.id for p in fa_mob.participants if p.municipality_id == rok.id))
         return ids
 
 

@@ -8,7 +8,12 @@ import feedparser
 import pytest
 from icalendar import Calendar
 
-from tests.test_public import SCRIPT, _add_item, _filtered
+from tests.test_public import (
+    SCRIPT,
+    _add_item,
+    _filtered,
+    _no_framework_opportunities,  # noqa: F401 (autouse: plan items and lots only)
+)
 
 
 def _atom(client, query=""):

@@ -10,6 +10,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, select
 
+
+@pytest.fixture(autouse=True)
+def _no_framework_opportunities(conn):
+    """These tests are about plan items and lots: the demo framework open to new suppliers (the
+    third kind of opportunity, tested in tests/test_calloff_views.py) is closed for them, inside
+    the test's rolled-back transaction."""
+    from sqlalchemy import text
+
+    conn.execute(text("UPDATE framework_agreements SET admits_new_suppliers = false"))
+
+
 SCRIPT = "<script>alert('x')</script>"
 
 

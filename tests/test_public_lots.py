@@ -18,6 +18,17 @@ from sqlalchemy import select
 
 from tests.test_public import SCRIPT, _add_item, _count_statements, _filtered, _total, _uids, _user
 
+
+@pytest.fixture(autouse=True)
+def _no_framework_opportunities(conn):
+    """These tests are about plan items and lots: the demo framework open to new suppliers (the
+    third kind of opportunity, tested in tests/test_calloff_views.py) is closed for them, inside
+    the test's rolled-back transaction."""
+    from sqlalchemy import text
+
+    conn.execute(text("UPDATE framework_agreements SET admits_new_suppliers = false"))
+
+
 DEADLINE = dt.date(2027, 2, 15)
 
 

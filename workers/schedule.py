@@ -8,4 +8,5 @@ BEAT_SCHEDULE = {
     "plan-review-scan": {"task": "srpp.plans.review_scan", "schedule": crontab(hour=6, minute=30)},
     "saved-search-digests": {"task": "srpp.public.send_digests", "schedule": crontab(hour=7, minute=0)},
     "supplier-status-scan": {"task": "srpp.suppliers.daily_status_scan", "schedule": crontab(hour=6, minute=15)},
+    "framework-daily": {"task": "srpp.frameworks.daily", "schedule": crontab(hour=0, minute=20)},
 }

@@ -78,6 +78,10 @@ NAV: list[tuple[Any, str, str | None]] = [
     (_l("Tenders"), "tenders.index", "region.view"),
     # market engagement: an SEO member's organisation's interests
     (_l("Our interests"), "engagement.my_interests", "interest.list"),
+    # inter-municipal framework agreements: municipal staff and regional readers
+    (_l("Frameworks"), "frameworks.index", "framework.view"),
+    # framework agreements: the council's overview of all frameworks (item 7 of issue #5)
+    (_l("Framework overview"), "calloffs.overview", "framework.view"),
 ]
 
 PUBLIC_NAV: list[tuple[Any, str]] = [

@@ -79,7 +79,7 @@ def icalendar(opportunities: list[Opportunity], filters: Filters) -> bytes:
     cal.add("x-wr-calname", _feed_title(filters))
     for o in opportunities:
         url = o.external_url()
-        day = o.day if o.is_lot else o.month
+        day = o.day if (o.is_lot or o.is_framework) else o.month
         ev = Event()
         ev.add("uid", o.ical_uid)
         ev.add("dtstamp", o.updated)
@@ -87,7 +87,9 @@ def icalendar(opportunities: list[Opportunity], filters: Filters) -> bytes:
         ev.add("dtstart", day)
         ev.add("dtend", day + dt.timedelta(days=1))
         ev.add("summary", o.title)
-        if not o.is_lot:
+        if o.is_framework:
+            first = _("Last day new suppliers may join the framework agreement %(code)s.", code=o.source.code)
+        elif not o.is_lot:
             first = _("Planned launch of a procurement (%(kind)s).", kind=o.kind_label)
         elif o.deadline is not None:
             first = _("Submission deadline of an open lot of the tender “%(title)s”.", title=o.tender_title)

@@ -11,18 +11,26 @@ iCalendar feeds and the saved-search digests, so they always agree. Rows are tur
   lot's (contracting) municipality, category = its category, area = the category's priority area,
   reserved = the lot is reserved, quarter = the tender's submission deadline (or its publication
   date when it has none), values = the lot's estimated value, words = the lot's title or
-  description.
+  description;
+* ``framework``: an active framework agreement that admits new suppliers. Municipality = the
+  coordinator or any participant that has not withdrawn, category = the framework's, area = its
+  category's priority area, reserved = never (a framework is not reserved), quarter = the
+  framework runs during the quarter, values = its maximum value, words = its title or code. Its
+  day is the framework's end (suppliers may join until then).
 
-Both kinds are listed together, with one sort order and one pagination, at a constant number of
+All kinds are listed together, with one sort order and one pagination, at a constant number of
 SQL queries per page however many rows match:
 
 1. the filter lookups (municipalities, categories);
-2. one count: the two kinds' counts added up in a single statement;
-3. one *key* query: a ``UNION ALL`` of the two kinds reduced to (kind, id, sort keys), sorted and
+2. one count: the kinds' counts added up in a single statement;
+3. one *key* query: a ``UNION ALL`` of the kinds reduced to (kind, id, sort keys), sorted and
    cut to the page (each branch is first cut to ``offset + per_page`` rows by its own sort, so the
-   plan-items index still feeds an incremental top-N sort on large plans);
-4. one query per kind loading the page's rows by id with everything a listing shows eager-loaded
-   (both always run, an empty id list included); they are put back in the key order in Python.
+   plan-items index still feeds an incremental top-N sort on large plans); the few framework rows
+   of the page are loaded by this same query (an outer join on the merged keys);
+4. one query per kind of plan items and lots loading the page's rows by id with everything a
+   listing shows eager-loaded (both always run, an empty id list included); they are put back in
+   the key order in Python. When the keys come from the cache, one more query loads the page's
+   frameworks (it always runs then, an empty id list included).
 
 The feeds use steps 3 and 4 with the feed limit instead of a page. The digests run one query per
 kind per saved search; ``SavedSearchHit`` remembers what was sent (``item_uid`` is the plan item's
@@ -45,7 +53,20 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Select, String, and_, cast, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
@@ -62,6 +83,7 @@ from srpp.core.permissions import PermissionDenied, can, require
 from srpp.core.web import Page
 from srpp.cpv.models import CpvCode
 from srpp.extensions import db
+from srpp.frameworks.models import FrameworkAgreement, FrameworkParticipant, FrameworkState, ParticipantState
 from srpp.orgs.models import Municipality, PriorityArea, ServiceCategory
 from srpp.plans.models import (
     ItemState,
@@ -448,6 +470,41 @@ def _lot_conditions(filters: Filters) -> list[Any]:
     return conds
 
 
+def _framework_conditions(filters: Filters) -> list[Any]:
+    """The WHERE clauses of the filters on framework agreements (no join needed)."""
+    fa = FrameworkAgreement
+    conds: list[Any] = [fa.state == FrameworkState.ACTIVE, fa.admits_new_suppliers.is_(True)]
+    municipality_id: Any = filters.municipality_id
+    if municipality_id is None and filters.municipality:
+        municipality_id = select(Municipality.id).where(Municipality.code == filters.municipality).scalar_subquery()
+    if municipality_id is not None:
+        conds.append(or_(fa.municipality_id == municipality_id, fa.id.in_(
+            select(FrameworkParticipant.framework_id).where(
+                FrameworkParticipant.municipality_id == municipality_id,
+                FrameworkParticipant.state != ParticipantState.WITHDRAWN))))
+    if filters.category_id is not None:
+        conds.append(fa.category_id == filters.category_id)
+    elif filters.category:
+        conds.append(fa.category_id.in_(
+            select(ServiceCategory.id).where(ServiceCategory.key == filters.category).scalar_subquery()))
+    if filters.area:
+        conds.append(fa.category_id.in_(
+            select(ServiceCategory.id).where(ServiceCategory.priority_area == filters.area).scalar_subquery()))
+    if filters.reserved:
+        conds.append(false())
+    if filters.quarter:
+        start, end = quarter_range(filters.quarter)
+        conds.extend([fa.start_date < end, fa.end_date >= start])
+    if filters.min_value is not None:
+        conds.append(fa.max_value >= filters.min_value)
+    if filters.max_value is not None:
+        conds.append(fa.max_value <= filters.max_value)
+    for word in filters.words:
+        pattern = _like(word)
+        conds.append(or_(fa.title.ilike(pattern, escape="\\"), fa.code.ilike(pattern, escape="\\")))
+    return conds
+
+
 def _items_loading() -> Select:
     """Plan items with everything a listing shows loaded in the same query."""
     return (
@@ -509,9 +566,14 @@ def lot_count_stmt(filters: Filters) -> Select:
             .where(*_lot_conditions(filters)))
 
 
+def framework_count_stmt(filters: Filters) -> Select:
+    return select(func.count(FrameworkAgreement.id)).where(*_framework_conditions(filters))
+
+
 def total_stmt(filters: Filters) -> Select:
-    """Both kinds counted in one statement."""
-    return select(count_stmt(filters).scalar_subquery() + lot_count_stmt(filters).scalar_subquery())
+    """All kinds counted in one statement."""
+    return select(count_stmt(filters).scalar_subquery() + lot_count_stmt(filters).scalar_subquery()
+                  + framework_count_stmt(filters).scalar_subquery())
 
 
 def _order(sort: str) -> list[Any]:
@@ -565,17 +627,37 @@ def _lot_keys(filters: Filters) -> Select:
             .where(*_lot_conditions(filters)))
 
 
+def _framework_keys(filters: Filters) -> Select:
+    fa = FrameworkAgreement
+    return (select(literal_column("'framework'").label("kind"), fa.id.label("id"), fa.end_date.label("k_day"),
+                   fa.max_value.label("k_value"), fa.updated_at.label("k_updated"),
+                   fa.municipality_id.label("k_municipality"), literal(0).label("k_position"))
+            .select_from(fa).where(*_framework_conditions(filters)))
+
+
+#: frameworks load with their category and coordinator (and nothing a listing does not show)
+_FRAMEWORK_OPTIONS = (joinedload(FrameworkAgreement.category).lazyload(ServiceCategory.cpv_codes),
+                      joinedload(FrameworkAgreement.coordinator))
+
+
+def _frameworks_loading() -> Select:
+    return select(FrameworkAgreement).options(*_FRAMEWORK_OPTIONS)
+
+
 def keys_stmt(filters: Filters, limit: int, offset: int = 0) -> Select:
-    """(kind, id) of both kinds in the filters' sort order, ``limit`` rows from ``offset``. Each
-    kind is cut to ``offset + limit`` rows by the same sort before they are merged."""
+    """(kind, id, framework) of all kinds in the filters' sort order, ``limit`` rows from
+    ``offset``; ``framework`` is the loaded FrameworkAgreement of a framework row (else None).
+    Each kind is cut to ``offset + limit`` rows by the same sort before they are merged."""
     branches = []
-    for keys in (_item_keys(filters), _lot_keys(filters)):
+    for keys in (_item_keys(filters), _lot_keys(filters), _framework_keys(filters)):
         sub = keys.subquery()
         cut = select(sub).order_by(*_key_order(sub.c, filters.sort, kind=False)).limit(offset + limit)
         branches.append(select(cut.subquery()))
     merged = union_all(*branches).subquery("opportunity_keys")
-    return (select(merged.c.kind, merged.c.id).order_by(*_key_order(merged.c, filters.sort))
-            .limit(limit).offset(offset))
+    return (select(merged.c.kind, merged.c.id, FrameworkAgreement).select_from(merged)
+            .outerjoin(FrameworkAgreement, and_(merged.c.kind == "framework", FrameworkAgreement.id == merged.c.id))
+            .options(*_FRAMEWORK_OPTIONS)
+            .order_by(*_key_order(merged.c, filters.sort)).limit(limit).offset(offset))
 
 
 # --- view-models -------------------------------------------------------------------------------
@@ -593,8 +675,10 @@ def first_of_month(day: dt.date) -> dt.date:
 
 @dataclass
 class Opportunity:
-    """One row of the pipeline: a plan item (``kind`` "plan_item", ``key`` its uid) or an open
-    lot of a published tender (``kind`` "lot", ``key`` the lot id)."""
+    """One row of the pipeline: a plan item (``kind`` "plan_item", ``key`` its uid), an open
+    lot of a published tender (``kind`` "lot", ``key`` the lot id) or a framework agreement that
+    admits new suppliers (``kind`` "framework", ``key`` its id; ``municipality`` is the coordinator,
+    ``value`` the maximum)."""
 
     kind: str
     key: str
@@ -616,14 +700,21 @@ class Opportunity:
     tender_title: str | None = None
     deadline: dt.date | None = None
     published_on: dt.date | None = None
+    #: frameworks only: new suppliers may join until this day (the framework's end)
+    until: dt.date | None = None
 
     @property
     def kind_label(self) -> str:
-        return str({"plan_item": _l("Planned procurement"), "lot": _l("Open lot")}.get(self.kind, self.kind))
+        return str({"plan_item": _l("Planned procurement"), "lot": _l("Open lot"),
+                    "framework": _l("Framework open to new suppliers")}.get(self.kind, self.kind))
 
     @property
     def is_lot(self) -> bool:
         return self.kind == "lot"
+
+    @property
+    def is_framework(self) -> bool:
+        return self.kind == "framework"
 
     @property
     def is_reserved(self) -> bool:
@@ -633,7 +724,7 @@ class Opportunity:
     def day(self) -> dt.date:
         """The day the row is about: the launch month (plan items), the deadline or the
         publication day (lots)."""
-        return self.deadline or self.published_on or self.month
+        return self.deadline or self.until or self.published_on or self.month
 
     @property
     def quarter(self) -> str:
@@ -646,6 +737,8 @@ class Opportunity:
     @property
     def when_label(self) -> str:
         """"planned launch January 2027" / "submission deadline 15 Jan 2027" in plain words."""
+        if self.kind == "framework":
+            return _("open to new suppliers until %(day)s", day=format_day(self.day))
         if self.kind != "lot":
             return _("planned launch %(month)s", month=self.month_label)
         if self.deadline is not None:
@@ -672,6 +765,8 @@ class Opportunity:
     def external_url(self) -> str:
         if self.kind == "lot":
             return url_for("public.lot", lot_id=int(self.key), _external=True)
+        if self.kind == "framework":
+            return url_for("public.framework", framework_id=int(self.key), _external=True)
         return url_for("public.item", uid=self.key, _external=True)
 
     @classmethod
@@ -700,12 +795,25 @@ class Opportunity:
         )
 
 
+    @classmethod
+    def from_framework(cls, fa: FrameworkAgreement) -> Opportunity:
+        months = (fa.end_date.year - fa.start_date.year) * 12 + fa.end_date.month - fa.start_date.month + 1
+        return cls(
+            kind="framework", key=str(fa.id), title=fa.title, municipality=fa.coordinator, category=fa.category,
+            priority_area=fa.category.priority_area if fa.category else None, value=fa.max_value,
+            month=first_of_month(fa.end_date), duration_months=months, procedure=None,
+            reservation=ReservationBasis.NONE, updated=fa.updated_at, url=_path("public.framework", framework_id=fa.id),
+            source=fa, until=fa.end_date,
+        )
+
+
 def format_day(day: dt.date) -> str:
     return format_date(day)
 
 
-def to_opportunities(rows: Iterable[PlanItem | Lot], today: dt.date | None = None) -> list[Opportunity]:
-    """Rows (plan items and lots) → view-models, in the given order. The review status is worked
+def to_opportunities(rows: Iterable[PlanItem | Lot | FrameworkAgreement],
+                     today: dt.date | None = None) -> list[Opportunity]:
+    """Rows (plan items, lots and frameworks) → view-models, in the given order. The review status is worked
     out once per plan version; only an overdue version carries it (the stale warning), which
     needs no further query."""
     today = today or dt.date.today()
@@ -714,6 +822,9 @@ def to_opportunities(rows: Iterable[PlanItem | Lot], today: dt.date | None = Non
     for row in rows:
         if isinstance(row, Lot):
             out.append(Opportunity.from_lot(row))
+            continue
+        if isinstance(row, FrameworkAgreement):
+            out.append(Opportunity.from_framework(row))
             continue
         version = row.plan_version
         if version.id not in statuses:
@@ -727,12 +838,21 @@ class OpportunityKey(NamedTuple):
     id: int
 
 
-def _load(keys: list[Any]) -> list[PlanItem | Lot]:
+def _load(keys: list[Any], frameworks: dict[int, FrameworkAgreement] | None = None
+          ) -> list[PlanItem | Lot | FrameworkAgreement]:
     """The rows of (kind, id) keys, loaded with one query per kind, in the keys' order. Both
-    queries always run (an empty id list included), so the count never depends on the data."""
+    queries always run (an empty id list included), so the count never depends on the data.
+    ``frameworks``: the frameworks already loaded by the key query; None (keys from the cache):
+    one more query loads them (it always runs then, an empty id list included)."""
     item_ids = [k.id for k in keys if k.kind == "plan_item"]
     lot_ids = [k.id for k in keys if k.kind == "lot"]
     rows: dict[tuple[str, int], Any] = {}
+    if frameworks is None:
+        framework_ids = [k.id for k in keys if k.kind == "framework"]
+        frameworks = {fa.id: fa for fa in db.session.scalars(
+            _frameworks_loading().where(FrameworkAgreement.id.in_(framework_ids))).unique()}
+    for fa in frameworks.values():
+        rows[("framework", fa.id)] = fa
     for item in db.session.scalars(_items_loading().where(PlanItem.id.in_(item_ids))).unique():
         rows[("plan_item", item.id)] = item
     for lot in db.session.scalars(_lots_loading().where(Lot.id.in_(lot_ids))).unique():
@@ -744,14 +864,23 @@ def opportunities_page(filters: Filters, per_page: int = PER_PAGE) -> Page:
     """One page of opportunities: one count, one key query and one query per kind. The count and
     the page's keys (the expensive part over the whole region) are cached per pipeline generation."""
     offset = (filters.page - 1) * per_page
+    loaded: list[dict[int, FrameworkAgreement]] = []
 
     def count_and_keys() -> dict[str, Any]:
+        rows = db.session.execute(keys_stmt(filters, per_page, offset)).unique().all()
+        loaded.append(_frameworks_of(rows))
         return {"total": db.session.scalar(total_stmt(filters)) or 0,
-                "keys": [list(row) for row in db.session.execute(keys_stmt(filters, per_page, offset))]}
+                "keys": [[row.kind, row.id] for row in rows]}
 
     found = cache.memo("pipeline", f"{filters.query_string()}|{filters.page}|{per_page}", count_and_keys)
     keys = [OpportunityKey(*k) for k in found["keys"]]
-    return Page(items=to_opportunities(_load(keys)), page=filters.page, per_page=per_page, total=found["total"])
+    return Page(items=to_opportunities(_load(keys, loaded[0] if loaded else None)), page=filters.page,
+                per_page=per_page, total=found["total"])
+
+
+def _frameworks_of(rows: Iterable[Any]) -> dict[int, FrameworkAgreement]:
+    """The frameworks the key query loaded (its third column)."""
+    return {row.FrameworkAgreement.id: row.FrameworkAgreement for row in rows if row.FrameworkAgreement is not None}
 
 
 def feed_opportunities(filters: Filters, default_sort: str = DEFAULT_SORT,
@@ -759,7 +888,8 @@ def feed_opportunities(filters: Filters, default_sort: str = DEFAULT_SORT,
     """The rows of a feed: the page's filters; the page's sort if one was asked for."""
     if filters.sort == DEFAULT_SORT and default_sort != DEFAULT_SORT:
         filters = replace(filters, sort=default_sort)
-    return to_opportunities(_load(db.session.execute(keys_stmt(filters, limit)).all()))
+    rows = db.session.execute(keys_stmt(filters, limit)).unique().all()
+    return to_opportunities(_load(rows, _frameworks_of(rows)))
 
 
 def published_item(uid: str) -> PlanItem | None:
@@ -815,6 +945,17 @@ def lots_of_item(uid: str) -> list[Lot]:
         .options(contains_eager(Lot.tender).lazyload(Tender.mandates), lazyload(Lot.additional_cpv),
                  lazyload(Lot.winner))
         .order_by(Tender.published_at.desc(), Lot.number)))
+
+
+def public_framework(framework_id: int) -> FrameworkAgreement | None:
+    """A framework agreement with a public page: signed (active, expired or terminated), not planned."""
+    return db.session.scalars(_frameworks_loading().where(
+        FrameworkAgreement.id == framework_id, FrameworkAgreement.state != FrameworkState.PLANNED)).first()
+
+
+def framework_is_open(fa: FrameworkAgreement) -> bool:
+    """New suppliers may still join: the framework is active and admits them."""
+    return fa.state == FrameworkState.ACTIVE and fa.admits_new_suppliers
 
 
 def lot_is_open(lot: Lot) -> bool:

@@ -95,6 +95,22 @@ def lot(lot_id: int):
     )
 
 
+@bp.route("/opportunities/frameworks/<int:framework_id>")
+@cache.anonymous_page("pipeline")
+def framework(framework_id: int):
+    """The public facts of a framework agreement (its page for officers needs a login)."""
+    fa = services.public_framework(framework_id) or abort(404)
+    from srpp.frameworks.models import ParticipantState
+
+    participants = [p.municipality for p in fa.participants if p.state != ParticipantState.WITHDRAWN]
+    return render_template(
+        "public/framework.html", fa=fa, opportunity=services.Opportunity.from_framework(fa),
+        is_open=services.framework_is_open(fa), participants=participants,
+        parties=[p.supplier for p in fa.parties],
+        officer_view=can(current_user, "framework.view"),
+    )
+
+
 def _feed_filters() -> services.Filters | Response:
     _lookups, filters = _filters()
     if filters.errors:
