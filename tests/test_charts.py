@@ -12,7 +12,7 @@ from srpp.core import charts
 def render(c: charts.Chart, **kwargs) -> str:
     from flask import render_template_string
 
-    return render_template_string('{% from "_macros/charts.html" import chart %}{{ chart(c, **kw) }}', c=c, kw=kwargs)
+    return render_template_string('{% from "macros/charts.html" import chart %}{{ chart(c, **kw) }}', c=c, kw=kwargs)
 
 
 # --- scales ----------------------------------------------------------------------------------

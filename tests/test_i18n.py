@@ -89,3 +89,17 @@ def test_anonymous_language_follows_session_and_header(client):
 def test_unsafe_next_is_ignored(client):
     resp = client.post("/language", data={"locale": "lt", "next": "https://evil.example/"})
     assert resp.headers["Location"] == "/"
+
+
+def test_every_template_string_is_in_the_catalogue():
+    """pybabel skips folders whose names start with "_" or "."; nothing may hide there."""
+    from jinja2.ext import babel_extract
+
+    root = CATALOGUES.parent.parent / "templates"
+    found: set[str] = set()
+    for path in root.rglob("*.html"):
+        with open(path, "rb") as fh:
+            for _line, _func, message, _comments in babel_extract(fh, ["_", "gettext", "ngettext"], [], {}):
+                found.add(message if isinstance(message, str) else message[0])
+    missing = sorted(found - _template_ids())
+    assert not missing, f"run `make extract-messages`: {missing[:10]}"

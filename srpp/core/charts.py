@@ -2,7 +2,7 @@
 
 The builders below take labelled values (``Decimal``, ``int``, numeric strings; ``None`` for a
 missing value), compute the scales with ``Decimal`` arithmetic and return plain dataclasses. The
-macros in ``templates/_macros/charts.html`` render them as ``<svg role="img">`` with a ``<title>``
+macros in ``templates/macros/charts.html`` render them as ``<svg role="img">`` with a ``<title>``
 and a ``<desc>``, followed by the same data as a table for screen-reader and keyboard users.
 
 No JavaScript, no external library and no inline ``style=`` (the CSP forbids it): colours are SVG
