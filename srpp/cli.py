@@ -61,6 +61,21 @@ def register(app: Flask) -> None:
         for name, count in load_reference().items():
             click.echo(f"{name}: {count}")
 
+    clauses_cli = AppGroup("clauses", help="The clause library (clause_library/clauses).")
+
+    @clauses_cli.command("check")
+    def clauses_check() -> None:
+        """Check every clause file; name file, line and problem."""
+        from srpp.clauses.library import LIBRARY, load_library
+
+        clauses, problems = load_library(LIBRARY)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if problems:
+            raise click.ClickException(f"{len(problems)} problem(s) in the clause library")
+        click.echo(f"{len(clauses)} clauses checked, no problems")
+
     app.cli.add_command(db_cli)
+    app.cli.add_command(clauses_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ref_cli)

@@ -11,7 +11,9 @@ def _login(page, email, password="demo12345"):
     page.goto("/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").last.click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").last.click()
+    page.wait_for_load_state("load")  # static/js/app.js has attached the language autosubmit
 
 
 def _switch_language(page, code):
