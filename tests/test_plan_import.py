@@ -435,6 +435,17 @@ def test_file_that_is_not_what_it_claims(ctx, rok_draft):
     assert "not a real .xlsx" in errors[0].message
 
 
+def test_unusual_compression_is_refused_before_reading(ctx, rok_draft, monkeypatch):
+    opened = []
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: opened.append(1))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_BZIP2) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+    errors = refused(ctx, rok_draft, buf.getvalue(), "plan.xlsx")
+    assert "not a real .xlsx" in errors[0].message and not opened
+
+
 def test_zip_bomb_is_refused_before_opening(ctx, rok_draft, monkeypatch):
     opened = []
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: opened.append(1))

@@ -278,13 +278,16 @@ def check_xlsx_package(data: bytes) -> None:
                             mb=MAX_UNCOMPRESSED_BYTES // (1024 * 1024)))
         if any(i.flag_bits & 0x1 for i in infos):
             raise _refuse(_("The workbook is encrypted. Save it without a password."))
+        # spreadsheet programs store or deflate the parts; anything else is refused before reading
+        if any(i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for i in infos):
+            raise _refuse(_("This file is not a real .xlsx workbook (the package is damaged)."))
         if any(n.startswith("xl/externalLinks/") for n in names):
             raise _refuse(_("The workbook links to other files (external links). Copy the values into the "
                             "workbook, remove the links and upload it again."))
         try:
             declarations = any(_has_xml_declarations(zf, info) for info in infos
                                if info.filename.endswith((".xml", ".rels", ".vml")))
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, ValueError):
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
             raise _refuse(_("This file is not a real .xlsx workbook (the package is damaged).")) from None
         if declarations:
             raise _refuse(_("The workbook contains XML declarations that are not allowed."))

@@ -383,21 +383,28 @@ def _launched_uids() -> Select:
             .where(Tender.state.in_(LAUNCHED_TENDER_STATES)))
 
 
+def _place_and_category(filters: Filters, municipality_col: Any, category_col: Any) -> list[Any]:
+    """The municipality and category filters on any kind (by id when ``parse_filters`` resolved it)."""
+    conds: list[Any] = []
+    if filters.municipality_id is not None:
+        conds.append(municipality_col == filters.municipality_id)
+    elif filters.municipality:
+        conds.append(municipality_col.in_(
+            select(Municipality.id).where(Municipality.code == filters.municipality).scalar_subquery()))
+    if filters.category_id is not None:
+        conds.append(category_col == filters.category_id)
+    elif filters.category:
+        conds.append(category_col.in_(
+            select(ServiceCategory.id).where(ServiceCategory.key == filters.category).scalar_subquery()))
+    return conds
+
+
 def _conditions(filters: Filters) -> list[Any]:
     """The WHERE clauses of the filters, on plan_items and plan_versions only (municipality and
     category are matched by id, resolved by ``parse_filters``), so counting needs no other join."""
     conds: list[Any] = [PlanVersion.state == PlanState.PUBLISHED, PlanItem.state.in_(OPEN_STATES),
                         PlanItem.uid.not_in(_launched_uids())]
-    if filters.municipality_id is not None:
-        conds.append(PlanItem.municipality_id == filters.municipality_id)
-    elif filters.municipality:
-        conds.append(PlanItem.municipality_id.in_(
-            select(Municipality.id).where(Municipality.code == filters.municipality).scalar_subquery()))
-    if filters.category_id is not None:
-        conds.append(PlanItem.category_id == filters.category_id)
-    elif filters.category:
-        conds.append(PlanItem.category_id.in_(
-            select(ServiceCategory.id).where(ServiceCategory.key == filters.category).scalar_subquery()))
+    conds += _place_and_category(filters, PlanItem.municipality_id, PlanItem.category_id)
     if filters.area:
         conds.append(PlanItem.priority_area == filters.area)
     if filters.reserved:
@@ -442,16 +449,7 @@ def lot_day() -> Any:
 def _lot_conditions(filters: Filters) -> list[Any]:
     """The WHERE clauses of the filters on lots (joined to their tender only)."""
     conds: list[Any] = [Tender.state == TenderState.PUBLISHED, Lot.state == LotState.OPEN]
-    if filters.municipality_id is not None:
-        conds.append(Lot.municipality_id == filters.municipality_id)
-    elif filters.municipality:
-        conds.append(Lot.municipality_id.in_(
-            select(Municipality.id).where(Municipality.code == filters.municipality).scalar_subquery()))
-    if filters.category_id is not None:
-        conds.append(Lot.category_id == filters.category_id)
-    elif filters.category:
-        conds.append(Lot.category_id.in_(
-            select(ServiceCategory.id).where(ServiceCategory.key == filters.category).scalar_subquery()))
+    conds += _place_and_category(filters, Lot.municipality_id, Lot.category_id)
     if filters.area:
         conds.append(Lot.category_id.in_(
             select(ServiceCategory.id).where(ServiceCategory.priority_area == filters.area).scalar_subquery()))
