@@ -65,7 +65,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from srpp.admin.views import bp as admin_bp
     from srpp.auth.views import bp as auth_bp
+    from srpp.clauses.views import bp as clauses_bp
     from srpp.cpv.views import bp as cpv_bp
+    from srpp.documents.views import bp as documents_bp
     from srpp.engagement.views import bp as engagement_bp
     from srpp.frameworks.calloff_views import bp as calloffs_bp
     from srpp.frameworks.views import bp as frameworks_bp
@@ -80,7 +82,8 @@ def _register_blueprints(app: Flask) -> None:
     from srpp.tenders.views import bp as tenders_bp
 
     for bp in (home_bp, health_bp, auth_bp, orgs_bp, cpv_bp, admin_bp, plans_bp, plan_io_bp, public_bp,
-               region_bp, tenders_bp, suppliers_bp, engagement_bp, frameworks_bp, calloffs_bp):
+               region_bp, tenders_bp, suppliers_bp, engagement_bp, frameworks_bp, calloffs_bp, clauses_bp,
+               documents_bp):
         app.register_blueprint(bp)
 
 

@@ -75,6 +75,25 @@ def register(app: Flask) -> None:
             raise click.ClickException(f"{len(problems)} problem(s) in the clause library")
         click.echo(f"{len(clauses)} clauses checked, no problems")
 
+    @clauses_cli.command("load")
+    def clauses_load() -> None:
+        """Check the clause files and load them into the database, all or nothing. An edition that
+        a generated document used is never changed: the load is refused and names it."""
+        from srpp.clauses import services as clause_services
+        from srpp.core.errors import DomainError
+        from srpp.extensions import db
+
+        try:
+            result = clause_services.load()
+            db.session.commit()
+        except clause_services.LibraryError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(exc.message) from exc
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"clause library: {result}")
+
     app.cli.add_command(db_cli)
     app.cli.add_command(clauses_cli)
     app.cli.add_command(demo_cli)

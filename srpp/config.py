@@ -59,9 +59,19 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_LOCK_MINUTES": 15,
         "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get("SRPP_LOGIN_RATE_LIMIT", "30 per 15 minutes"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # a Redis outage must not lock everybody out: limits fall back to memory, errors are logged
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "WORKER_ALIVE_SECONDS": 120,
         "PAGE_CACHE": _bool(env.get("SRPP_PAGE_CACHE"), True),
         "SQLALCHEMY_ECHO": _bool(env.get("SRPP_SQL_ECHO")),
+        # Redis re-delivers a task whose worker died after this many seconds (tasks acknowledge late)
+        "CELERY_VISIBILITY_TIMEOUT": int(env.get("SRPP_CELERY_VISIBILITY_TIMEOUT", "600")),
+        # LibreOffice for PDF conversion: a path, or found on PATH (soffice / libreoffice)
+        "LIBREOFFICE": env.get("SRPP_LIBREOFFICE") or None,
+        "PDF_TIMEOUT_SECONDS": int(env.get("SRPP_PDF_TIMEOUT", "180")),
+        # fault injection for the worker-crash test only: seconds a document job waits before rendering
+        "DOCUMENT_TEST_DELAY": float(env.get("SRPP_DOCUMENT_TEST_DELAY", "0")),
     }
     if overrides:
         cfg.update(overrides)

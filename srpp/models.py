@@ -1,10 +1,12 @@
 """Imports every model module so the metadata is complete (for Alembic and the tests)."""
 
 from srpp.auth import models as auth_models  # noqa: F401
+from srpp.clauses import models as clauses_models  # noqa: F401
 from srpp.contracts import models as contracts_models  # noqa: F401
 from srpp.core import models as core_models  # noqa: F401
 from srpp.core.db import Base
 from srpp.cpv import models as cpv_models  # noqa: F401
+from srpp.documents import models as documents_models  # noqa: F401
 from srpp.frameworks import models as frameworks_models  # noqa: F401
 from srpp.orgs import models as orgs_models  # noqa: F401
 from srpp.plans import models as plans_models  # noqa: F401

@@ -203,11 +203,29 @@ def service_env(database_url: str, redis_url: str | None = None) -> dict[str, st
     return env
 
 
+def unlock_user(database_url: str, email: str) -> None:
+    """Lift a login lock-out in a committed database, as an admin would (a browser test locks
+    officer.pas out on purpose; later tests that log in as officer.pas call this first)."""
+    from sqlalchemy import select
+
+    from srpp import create_app
+    from srpp.auth.models import User
+    from srpp.auth.services import unlock
+    from srpp.extensions import db
+
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
+    with app.test_request_context():
+        admin = db.session.scalar(select(User).where(User.email == "admin@demo.srpp.lt"))
+        unlock(admin, db.session.scalar(select(User).where(User.email == email)))
+        db.session.commit()
+
+
 class WorkerProcess:
     """A real ``celery worker`` process, started and stopped by the tests."""
 
-    def __init__(self, database_url: str, redis_url: str, name: str = "w1", concurrency: int = 1) -> None:
-        self.env = service_env(database_url, redis_url)
+    def __init__(self, database_url: str, redis_url: str, name: str = "w1", concurrency: int = 1,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.env = {**service_env(database_url, redis_url), **(extra_env or {})}
         self.name = name
         self.concurrency = concurrency
         self.proc = None
@@ -221,6 +239,7 @@ class WorkerProcess:
              f"--hostname={self.name}@%h", f"--concurrency={self.concurrency}", "--pool=prefork",
              "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=self.env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill_all() takes the pool children too
         )
         import time
 
@@ -238,6 +257,14 @@ class WorkerProcess:
             import signal
 
             self.proc.send_signal(signal.Signals(sig))
+            self.proc.wait(timeout=20)
+
+    def kill_all(self) -> None:
+        """SIGKILL the worker and its pool processes at once, as when its container dies."""
+        import signal
+
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=20)
 
     def stop(self) -> None:

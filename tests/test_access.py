@@ -156,6 +156,31 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/frameworks/participants/{rok_participant}/opt-out",
      {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
     ("GET", "/opportunities/frameworks/{fa_mob}", {"*": 200}),
+    # clause library and documents (srpp/clauses, srpp/documents): officer.rok may generate the documents of
+    # ROK's tender; the framework agreement is the coordinator's (KUP), so officer.rok gets 403 there. The
+    # permissions on real generated documents are tested in tests/test_documents.py; 999999999 does not exist.
+    ("GET", "/clauses/", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("POST", "/clauses/load", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("GET", "/clauses/PAYMENT-TERM", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/documents/", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/documents/region", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/documents/for/tender/{rok_tender}", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/documents/new/tender_specification/tender/{rok_tender}",
+     {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/documents/new/tender_specification/tender/{rok_tender}",
+     {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("GET", "/documents/new/framework_agreement/framework/{fa_mob}", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("GET", "/documents/new/handbook/region/{region}", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/documents/new/implementation_note/municipality/{rok}",
+     {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/documents/new/implementation_note/municipality/{bir}",
+     {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("GET", "/documents/999999999", {"anon": LOGIN, "*": 404}),
+    ("GET", "/documents/999999999/status", {"anon": LOGIN, "*": 404}),
+    ("GET", "/documents/999999999/download", {"anon": LOGIN, "*": 404}),
+    ("GET", "/documents/999999999/download.pdf", {"anon": LOGIN, "*": 404}),
+    ("POST", "/documents/999999999/pdf", {"anon": LOGIN, "*": 404}),
+    ("POST", "/documents/999999999/retry", {"anon": LOGIN, "*": 404}),
 ]
 
 
@@ -191,6 +216,7 @@ def _ids(app):
         rok = municipality_by_code("ROK")
         ids.update(fa_mob=fa_mob.id,
                    rok_participant=next(p.id for p in fa_mob.participants if p.municipality_id == rok.id))
+        ids.update(region=rok.region_id, rok=rok.id, bir=municipality_by_code("BIR").id)
         return ids
 
 

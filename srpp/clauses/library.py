@@ -15,6 +15,10 @@ from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 LIBRARY = Path(__file__).resolve().parent.parent.parent / "clause_library" / "clauses"
+DEFAULTS = LIBRARY.parent / "defaults.yaml"
+#: functions a body may call: ``{{ ref('PAYMENT-TERM') }}`` becomes that clause's number in the document
+FUNCTIONS = {"ref"}
+REF_RE = re.compile(r"""ref\(\s*['"]([A-Z0-9-]+)['"]\s*\)""")
 LANGUAGES = ("lt", "en")
 CODE_RE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
 CATEGORIES = {
@@ -81,6 +85,7 @@ class Clause:
     body: dict[str, str]
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    refs: set[str] = field(default_factory=set)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -108,7 +113,7 @@ def _line_of(node: yaml.Node | None, *keys: str) -> int:
 
 
 def used_variables(text: str) -> set[str]:
-    return meta.find_undeclared_variables(_ENV.parse(text))
+    return meta.find_undeclared_variables(_ENV.parse(text)) - FUNCTIONS
 
 
 def load_file(path: Path) -> tuple[Clause | None, list[Problem]]:
@@ -207,8 +212,9 @@ def load_file(path: Path) -> tuple[Clause | None, list[Problem]]:
                     break
     if problems:
         return None, problems
+    refs = {code for lang in LANGUAGES for code in REF_RE.findall(str(body.get(lang) or ""))}
     return Clause(code=code, edition=edition, category=data["category"], title=data["title"],
-                  applies_when=applies, variables=variables, body=body, path=path, raw=data), []
+                  applies_when=applies, variables=variables, body=body, path=path, raw=data, refs=refs), []
 
 
 def load_library(folder: Path = LIBRARY) -> tuple[list[Clause], list[Problem]]:
@@ -227,7 +233,64 @@ def load_library(folder: Path = LIBRARY) -> tuple[list[Clause], list[Problem]]:
             continue
         seen[clause.key] = path.name
         clauses.append(clause)
+    codes = {c.code for c in clauses}
+    for clause in clauses:
+        for missing in sorted(clause.refs - codes):
+            problems.append(Problem(clause.path.name, _line_of(yaml.compose(clause.path.read_text(encoding="utf-8")),
+                                                               "body"),
+                                    f"refers to clause {missing!r}, which is not in the library"))
+    defaults_file = folder.parent / "defaults.yaml"
+    if defaults_file.exists():
+        problems += check_defaults(defaults_file, clauses)
     return clauses, problems
+
+
+def _default_ok(kind: str, value: Any) -> bool:
+    if kind == "days":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if kind == "percentage":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 100
+    if kind == "list":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
+def check_defaults(path: Path, clauses: list[Clause]) -> list[Problem]:
+    """``defaults.yaml``: the regional template's default value of a variable, by name; a text
+    default gives one value per language. Each default must name a declared variable and fit its type."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return [Problem(path.name, (mark.line + 1) if mark else 1, f"not valid YAML: {exc}")]
+    if not isinstance(data, dict):
+        return [Problem(path.name, 1, "defaults are a mapping of variable name to value")]
+    types: dict[str, set[str]] = {}
+    for clause in clauses:
+        for v in clause.variables:
+            types.setdefault(v.name, set()).add(v.type)
+    problems = []
+    for name, value in data.items():
+        line = _line_of(node, name)
+        if name not in types:
+            problems.append(Problem(path.name, line, f"default for {name!r}, which no clause declares"))
+            continue
+        values = [value.get(lang) for lang in LANGUAGES] if isinstance(value, dict) else [value]
+        if isinstance(value, dict) and any(v is None for v in values):
+            problems.append(Problem(path.name, line, f"default for {name!r} is missing a language"))
+            continue
+        for kind in types[name]:
+            if not all(_default_ok(kind, v) for v in values):
+                problems.append(Problem(path.name, line, f"default for {name!r} does not fit its type {kind!r}"))
+    return problems
+
+
+def load_defaults(path: Path = DEFAULTS) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
 def check_library(folder: Path = LIBRARY) -> list[Problem]:
@@ -249,9 +312,15 @@ def applies(clause: Clause, facts: dict[str, Any]) -> bool:
     return True
 
 
-def render(clause: Clause, lang: str, values: dict[str, Any]) -> str:
-    """The body in ``lang`` with ``values`` (sandboxed; a missing value is an error)."""
+def render_text(body: str, values: dict[str, Any], ref: Any = None) -> str:
+    """A body with ``values`` (sandboxed, plain text: the caller escapes for HTML or .docx;
+    a missing value is an error). ``ref(code)`` resolves a cross-reference."""
     from jinja2 import StrictUndefined
 
-    env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
-    return env.from_string(clause.body[lang]).render(**values)
+    env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+    return env.from_string(body).render(**values, ref=ref or (lambda code: code))
+
+
+def render(clause: Clause, lang: str, values: dict[str, Any], ref: Any = None) -> str:
+    """The body in ``lang`` with ``values``."""
+    return render_text(clause.body[lang], values, ref)

@@ -31,7 +31,13 @@ def init_app(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 600},
+        broker_transport_options={
+            "visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"],
+            # sweep for tasks whose worker died often enough to honour the timeout (kombu's default sweep
+            # is every 10 s x 10 calls = 100 s, whatever the timeout)
+            "unacked_restore_interval": max(1, min(60, app.config["CELERY_VISIBILITY_TIMEOUT"] // 5)),
+            "unacked_restore_throttle": 1,
+        },
         task_default_queue="srpp",
         timezone="Europe/Vilnius",
         beat_schedule=BEAT_SCHEDULE,

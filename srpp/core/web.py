@@ -82,6 +82,9 @@ NAV: list[tuple[Any, str, str | None]] = [
     (_l("Frameworks"), "frameworks.index", "framework.view"),
     # framework agreements: the council's overview of all frameworks (item 7 of issue #5)
     (_l("Framework overview"), "calloffs.overview", "framework.view"),
+    # clause library and generated documents (issue #6)
+    (_l("Clause library"), "clauses.index", "clause.view"),
+    (_l("Documents"), "documents.index", "clause.view"),
 ]
 
 PUBLIC_NAV: list[tuple[Any, str]] = [

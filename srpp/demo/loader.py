@@ -91,10 +91,13 @@ def load(extra_steps: bool = True) -> str:
 
 def load_reference() -> dict[str, int]:
     """CPV vocabulary and EU thresholds: idempotent, needed by every installation."""
+    from srpp.clauses import services as clause_services
     from srpp.rules.services import load_thresholds
 
     conn = db.session.connection()
     counts = {"cpv codes": cpv_services.load_vocabulary(conn), "eu threshold periods": load_thresholds(conn)}
+    loaded = clause_services.load()
+    counts["clause editions added or updated"] = len(loaded.added) + len(loaded.updated)
     db.session.commit()
     return counts
 

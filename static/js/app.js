@@ -1,6 +1,27 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+  document.documentElement.classList.add("has-js");
+
+  // document job page: poll the job's status; reload when it finishes (the page holds the result)
+  document.querySelectorAll("[data-poll][data-status-url]").forEach(function (card) {
+    var url = card.getAttribute("data-status-url");
+    var delay = 1000;
+    function poll() {
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) {
+          if (!s) { return; }
+          var badge = card.querySelector(".job-state");
+          if (badge && badge.getAttribute("data-state") !== s.state) { window.location.reload(); return; }
+          if (s.finished) { window.location.reload(); return; }
+          delay = Math.min(delay * 1.5, 5000);
+          window.setTimeout(poll, delay);
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    }
+    window.setTimeout(poll, delay);
+  });
 
   // language switch: submit on change, hide the button
   document.querySelectorAll("select.js-autosubmit").forEach(function (sel) {
