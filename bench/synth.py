@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -65,6 +67,7 @@ class Scale:
     # targets for the generators that later issues add with their tables
     plan_items: int = 100_000
     lots: int = 100_000
+    contracts: int = 40_000
     invoices: int = 1_000_000
 
     def __post_init__(self) -> None:
@@ -438,6 +441,283 @@ def tenders_and_lots(conn: Connection, rng: random.Random, scale: Scale) -> None
     copy_rows(conn, "lots", ("tender_id", "municipality_id", "number", "title", "category_id", "main_cpv",
                              "estimated_value", "duration_months", "consortium_allowed", "is_rural", "reservation",
                              "state", "version"), lots())
+
+
+# ---------------------------------------------------------------------------------------------
+# contracts, invoices and payments (issue 7)
+
+#: four years of invoices, received from PAYMENTS_FROM up to PAYMENTS_AS_OF (both included), so that
+#: each half-year holds about an eighth of them; their stored figures (state, days late, interest …)
+#: are as of PAYMENTS_AS_OF, as the daily scan would have left them that evening
+PAYMENTS_FROM = dt.date(2022, 12, 1)
+PAYMENTS_AS_OF = dt.date(2026, 11, 30)
+#: as the settings' defaults (payments.fixed_compensation, .due_warning_days, .interest_margin)
+FIXED_COMPENSATION_CENTS = 40_00
+DUE_WARNING_DAYS = 5
+INTEREST_MARGIN = Decimal(8)
+RATES_FILE = Path(__file__).resolve().parent.parent / "srpp" / "payments" / "data" / "reference_rates.yaml"
+LONG_TERM_JUSTIFICATION = ("Mokėjimai priklauso nuo ES fondų lėšų pervedimo / payments depend on the transfer of "
+                           "EU funds (synthetic)")
+DISPUTE_REASON = "Kiekiai neatitinka priėmimo akto / quantities differ from the acceptance record (synthetic)"
+STOPPAGE_CAUSES = ("Nesumokėta už du mėnesius / two months unpaid", "Trūksta darbuotojų / staff shortage",
+                   "Patalpų remontas / premises under repair")
+
+
+def money(cents: int) -> str:
+    """Cents as the text COPY reads into a numeric(14, 2) column."""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+@generator("reference_rates")
+def reference_rates(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    """The ECB reference rates the demo and production seed (``flask reference load``)."""
+    import yaml
+
+    from srpp.payments.models import ReferenceRate
+
+    conn.execute(insert(ReferenceRate), [
+        {"valid_from": dt.date.fromisoformat(str(r["valid_from"])), "rate": Decimal(str(r["rate"])),
+         "source": r.get("source")}
+        for r in yaml.safe_load(RATES_FILE.read_text(encoding="utf-8"))
+    ])
+
+
+@generator("contracts", "work_stoppages")
+def contracts(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    """``scale.contracts`` contracts entered directly (no lot or call-off), each between a
+    municipality and a supplier serving it (not a support body), of one to four years, starting so
+    that about as many run at any time of the four years of invoices; 80 % with the 30-day payment
+    term, the others 45 or 60 days with a justification; 30 % with an acceptance procedure. A work
+    stoppage for about one contract in 200."""
+    from srpp.contracts.models import Contract
+
+    served: dict[int, list[int]] = {}
+    for mid, sid in conn.execute(text(
+            "SELECT sm.municipality_id, sm.supplier_id FROM supplier_municipalities sm"
+            " JOIN suppliers s ON s.id = sm.supplier_id WHERE s.kind <> 'support_body' ORDER BY 1, 2")):
+        served.setdefault(mid, []).append(sid)
+    anyone = sorted(sid for sid, kind in ids_by(conn, Supplier.id, Supplier.kind).items()
+                    if kind != SupplierKind.SUPPORT_BODY.value)
+    municipality_ids = sorted(ids_by(conn, Municipality.id, Municipality.id))
+    cpvs = list(conn.scalars(select(ServiceCategory.main_cpv).order_by(ServiceCategory.id)))
+    if not (municipality_ids and anyone and cpvs):
+        return
+    first, last = PAYMENTS_FROM.toordinal(), PAYMENTS_AS_OF.toordinal()
+    day = dt.date.fromordinal
+    rows = []
+    for n in range(scale.contracts):
+        mid = rng.choice(municipality_ids)
+        sid = rng.choice(served.get(mid) or anyone)
+        length = round(rng.choice((12, 12, 24, 24, 36, 48)) * 365.25 / 12)
+        start = rng.randint(first - length + 30, last - 30)
+        end = start + length - 1
+        r = rng.random()
+        term, justification = (30, None) if r < 0.8 else (45, LONG_TERM_JUSTIFICATION) if r < 0.9 else \
+            (60, LONG_TERM_JUSTIFICATION)
+        acceptance = rng.choice((5, 10, 15, 20, 30)) if rng.random() < 0.3 else None
+        state = "terminated" if rng.random() < 0.01 else "active" if end >= last else "completed"
+        value = Decimal(rng.randrange(10_000, 400_000, 100))
+        cpv = rng.choice(cpvs)
+        rows.append((mid, sid, f"Synthetic contract {n + 1} ({cpv})", value, value, day(start - rng.randint(14, 60)),
+                     day(start), day(end), cpv, rng.choice(("none", "none", "none", "res-ws", "lt-23-1-5")), state,
+                     f"SYN-C{n + 1:06d}", term, justification, "working" if rng.random() < 0.1 else "calendar",
+                     acceptance, Decimal(rng.choice((0, 0, 0, 0, 10, 20, 30)))))
+    copy_rows(conn, "contracts", ("municipality_id", "supplier_id", "title", "value", "initial_value", "awarded_on",
+                                  "start_date", "end_date", "main_cpv", "reservation", "state", "reference",
+                                  "payment_term_days", "payment_term_justification", "day_type", "acceptance_days",
+                                  "advance_percent"), rows)
+
+    ids = ids_by(conn, Contract.reference, Contract.id)
+    stoppages = []
+    for _ in range(scale.contracts // 200):
+        row = rng.choice(rows)
+        lo, hi = max(row[6].toordinal(), first), min(row[7].toordinal(), last)
+        if lo > hi:
+            continue
+        started = rng.randint(lo, hi)
+        ended = started + rng.randint(1, 30)
+        stoppages.append((ids[row[11]], day(started), day(ended) if ended <= last else None,
+                          rng.choice(STOPPAGE_CAUSES), rng.random() < 0.6))
+    copy_rows(conn, "work_stoppages", ("contract_id", "started_on", "ended_on", "cause", "reported_by_supplier"),
+              stoppages)
+
+
+@generator("invoices", "payments")
+def invoices_and_payments(conn: Connection, rng: random.Random, scale: Scale) -> None:
+    """``scale.invoices`` invoices under the contracts, received from PAYMENTS_FROM to PAYMENTS_AS_OF
+    (each contract gets a share in proportion to the days it runs in that window), with their payments
+    and the figures the services store (``services.recompute`` as of PAYMENTS_AS_OF): due date from the
+    receipt or the end of acceptance plus the term (plus the days a resolved dispute stopped the clock),
+    rolled to a working day; state; paid amount and day; days to pay and late; interest at the reference
+    rate of each day's half-year + 8 points (actual/365, as ``calc.interest``, in floating point) and the
+    EUR 40 compensation.
+
+    Each municipality pays 4–12 % of its invoices late (on average 12 days), one municipality 35 % (on
+    average 30 days); 0.3 % are never paid; the others are paid before the due date, most within 10–30
+    days; 3 % are paid in two instalments; 1 % are disputed (most disputes resolved within 40 days).
+    Invoices whose payment would fall after PAYMENTS_AS_OF are still open. The rows go in in the order
+    of receipt, as the finance officers and imports would have recorded them (the physical order of the
+    table follows the dates, which matters for the plans). Ids are given in the COPY (so the payments
+    can name their invoice without reading a million ids back), then the sequence is moved past them."""
+    from array import array
+
+    from srpp.contracts.models import Contract
+    from srpp.core.workdays import roll_forward
+    from srpp.payments import calc
+    from srpp.payments.models import ReferenceRate
+
+    cs = conn.execute(select(Contract.id, Contract.municipality_id, Contract.supplier_id, Contract.reference,
+                             Contract.start_date, Contract.end_date, Contract.value, Contract.payment_term_days,
+                             Contract.acceptance_days).order_by(Contract.id)).all()
+    first, last = PAYMENTS_FROM.toordinal(), PAYMENTS_AS_OF.toordinal()
+    overlaps = [max(0, min(c.end_date.toordinal(), last) - max(c.start_date.toordinal(), first) + 1) for c in cs]
+    total = sum(overlaps)
+    if not total or not scale.invoices:
+        return
+    # the invoices shared in proportion to the days in the window (largest remainders)
+    quotas = [o * scale.invoices // total for o in overlaps]
+    remainders = sorted(range(len(cs)), key=lambda i: (-(overlaps[i] * scale.invoices % total), i))
+    for i in remainders[:scale.invoices - sum(quotas)]:
+        quotas[i] += 1
+
+    profile = {m: (rng.uniform(0.04, 0.12), 12.0) for m in sorted({c.municipality_id for c in cs})}
+    profile[rng.choice(sorted(profile))] = (0.35, 30.0)  # the one visibly worse
+
+    # the statutory rate of each day, summed: interest on an amount over days (a, b] is
+    # amount * (rate_sum[b] - rate_sum[a]) / 100 / 365
+    rates = calc.Rates({d: Decimal(r) for d, r in conn.execute(select(ReferenceRate.valid_from,
+                                                                       ReferenceRate.rate))}, INTEREST_MARGIN)
+    base = first - 1
+    rate_sum = [0.0]
+    for o in range(first, last + 1):
+        try:
+            rate = float(rates.statutory(dt.date.fromordinal(o)))
+        except LookupError:  # before the first rate in the table: the services count no interest
+            rate = 0.0
+        rate_sum.append(rate_sum[-1] + rate / 36_500)
+
+    def interest(amount: int, due: int, pays: list[tuple[int, int]], end: int) -> int:
+        outstanding = amount - sum(v for d, v in pays if d <= due)
+        cents, since = 0.0, due
+        for d, v in pays:
+            if d <= due:
+                continue
+            cents += outstanding * (rate_sum[d - base] - rate_sum[since - base])
+            outstanding -= v
+            since = d
+        if outstanding > 0 and end > since:
+            cents += outstanding * (rate_sum[end - base] - rate_sum[since - base])
+        return int(cents + 0.5)
+
+    iso: dict[int, str] = {}
+    rolled: dict[int, int] = {}
+
+    def d(o: int | None) -> str | None:
+        if o is None:
+            return None
+        if o not in iso:
+            iso[o] = dt.date.fromordinal(o).isoformat()
+        return iso[o]
+
+    def working(o: int) -> int:
+        if o not in rolled:
+            rolled[o] = roll_forward(dt.date.fromordinal(o)).toordinal()  # the synthetic region is in LT
+        return rolled[o]
+
+    next_id = (conn.scalar(text("SELECT max(id) FROM invoices")) or 0) + 1
+    pay_invoice, pay_day, pay_cents = array("q"), array("q"), array("q")  # compact until their COPY
+
+    # the receipts in date order, as the finance systems record them, so that the table's physical order
+    # follows the dates as in production: (day, contract, number within the contract) packed in one int
+    kbits, cbits = max(quotas).bit_length(), len(cs).bit_length()
+    typical = [0] * len(cs)  # cents: the contract's value over the invoices it would have in all
+    packed = array("q")
+    for i, (c, n, overlap) in enumerate(zip(cs, quotas, overlaps, strict=True)):
+        if not n:
+            continue
+        start, end = c.start_date.toordinal(), c.end_date.toordinal()
+        typical[i] = int(c.value * 100) * overlap // (n * (end - start + 1))
+        for k, received in enumerate(sorted(rng.randint(max(start, first), min(end, last)) for _ in range(n)), 1):
+            packed.append(received << (cbits + kbits) | i << kbits | k)
+    schedule = sorted(packed)
+    del packed
+
+    def invoices() -> Iterable[tuple[Any, ...]]:
+        inv_id = next_id
+        as_of = d(last)
+        for key in schedule:
+            received, i, k = key >> (cbits + kbits), key >> kbits & (1 << cbits) - 1, key & (1 << kbits) - 1
+            c = cs[i]
+            p_late, mean_late = profile[c.municipality_id]
+            term, acceptance = c.payment_term_days, c.acceptance_days
+            amount = max(100, int(typical[i] * rng.uniform(0.85, 1.15)))
+            accepted = disputed = resolved = None
+            if acceptance is not None:
+                accepted = received + rng.randint(0, acceptance)
+                accepted = accepted if accepted <= last else None
+            if rng.random() < 0.01:
+                disputed = received + rng.randint(1, 10)
+                if disputed > last:
+                    disputed = None
+                else:
+                    resolved = disputed + rng.randint(3, 40)
+                    resolved = resolved if resolved <= last else None
+            paused = resolved - disputed if resolved is not None and disputed is not None else 0
+            clock = received if acceptance is None else \
+                max(received, accepted if accepted is not None else received + acceptance)
+            due = working(clock + term + paused)
+            open_dispute = disputed is not None and resolved is None
+            pays: list[tuple[int, int]] = []
+            if not open_dispute:
+                r = rng.random()
+                settle: int | None
+                if r < p_late:
+                    settle = due + 1 + int(rng.expovariate(1 / mean_late))
+                elif r < p_late + 0.003:
+                    settle = None
+                else:
+                    span = due - received
+                    settle = received + max(1, int(rng.triangular(5, span, 0.7 * span)))
+                if settle is not None and rng.random() < 0.03:
+                    part = amount * rng.randint(30, 70) // 100
+                    pays = [(received + rng.randint(1, settle - received), part), (settle, amount - part)]
+                elif settle is not None:
+                    pays = [(settle, amount)]
+                pays = [(day, v) for day, v in pays if day <= last]
+            paid = sum(v for _, v in pays)
+            paid_on = pays[-1][0] if pays and paid >= amount else None
+            if open_dispute:
+                state, late = "disputed", 0
+            else:
+                late = max(0, (paid_on or last) - due)
+                state = ("paid_late" if late else "paid") if paid_on is not None else "late" if late else \
+                    "due" if due - last <= DUE_WARNING_DAYS else "received"
+            owed = interest(amount, due, pays, paid_on or last) if late else 0
+            yield (inv_id, c.id, c.supplier_id, c.municipality_id, f"{c.reference}-{k:03d}", money(amount),
+                   d(received), f"LT-E{inv_id:08d}", d(accepted), d(disputed),
+                   DISPUTE_REASON if disputed is not None else None, d(resolved), d(due), state, money(paid),
+                   d(paid_on), paid_on - received if paid_on is not None else None, late, money(owed),
+                   money(FIXED_COMPENSATION_CENTS if late else 0), as_of, "import")
+            for day, v in pays:
+                pay_invoice.append(inv_id)
+                pay_day.append(day)
+                pay_cents.append(v)
+            inv_id += 1
+
+    copy_rows(conn, "invoices", ("id", "contract_id", "supplier_id", "municipality_id", "number", "amount",
+                                 "received_on", "e_invoice_ref", "accepted_on", "disputed_on", "dispute_reason",
+                                 "dispute_resolved_on", "due_date", "state", "paid_amount", "paid_on", "days_to_pay",
+                                 "days_late", "interest", "compensation", "figures_as_of", "source"), invoices())
+    conn.execute(text("SELECT setval(pg_get_serial_sequence('invoices', 'id'), (SELECT max(id) FROM invoices))"))
+
+    def payments() -> Iterable[tuple[Any, ...]]:
+        previous, n = 0, 0
+        for inv_id, day, v in zip(pay_invoice, pay_day, pay_cents, strict=True):
+            n = n + 1 if inv_id == previous else 1
+            previous = inv_id
+            yield inv_id, d(day), money(v), f"MP-{inv_id:08d}-{n}", "import"
+
+    copy_rows(conn, "payments", ("invoice_id", "paid_on", "amount", "reference", "source"), payments())
 
 
 # ---------------------------------------------------------------------------------------------

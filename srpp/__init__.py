@@ -66,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from srpp.admin.views import bp as admin_bp
     from srpp.auth.views import bp as auth_bp
     from srpp.clauses.views import bp as clauses_bp
+    from srpp.contracts.views import bp as contracts_bp
     from srpp.cpv.views import bp as cpv_bp
     from srpp.documents.views import bp as documents_bp
     from srpp.engagement.views import bp as engagement_bp
@@ -74,6 +75,8 @@ def _register_blueprints(app: Flask) -> None:
     from srpp.home.health import bp as health_bp
     from srpp.home.views import bp as home_bp
     from srpp.orgs.views import bp as orgs_bp
+    from srpp.payments.supplier_views import bp as payments_io_bp
+    from srpp.payments.views import bp as payments_bp
     from srpp.plans.io_views import bp as plan_io_bp
     from srpp.plans.views import bp as plans_bp
     from srpp.public.views import bp as public_bp
@@ -83,7 +86,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (home_bp, health_bp, auth_bp, orgs_bp, cpv_bp, admin_bp, plans_bp, plan_io_bp, public_bp,
                region_bp, tenders_bp, suppliers_bp, engagement_bp, frameworks_bp, calloffs_bp, clauses_bp,
-               documents_bp):
+               documents_bp, contracts_bp, payments_bp, payments_io_bp):
         app.register_blueprint(bp)
 
 

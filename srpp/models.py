@@ -9,6 +9,7 @@ from srpp.cpv import models as cpv_models  # noqa: F401
 from srpp.documents import models as documents_models  # noqa: F401
 from srpp.frameworks import models as frameworks_models  # noqa: F401
 from srpp.orgs import models as orgs_models  # noqa: F401
+from srpp.payments import models as payments_models  # noqa: F401
 from srpp.plans import models as plans_models  # noqa: F401
 from srpp.rules import models as rules_models  # noqa: F401
 from srpp.suppliers import models as suppliers_models  # noqa: F401

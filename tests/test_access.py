@@ -181,6 +181,54 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/documents/999999999/download.pdf", {"anon": LOGIN, "*": 404}),
     ("POST", "/documents/999999999/pdf", {"anon": LOGIN, "*": 404}),
     ("POST", "/documents/999999999/retry", {"anon": LOGIN, "*": 404}),
+    # contracts and invoices (srpp/contracts/views.py). {rok_contract}: a ROK contract of the SEO's supplier
+    # (990000001); {rok_other_contract}: a ROK contract of another supplier; {rok_invoice}: an invoice on
+    # {rok_contract}. Empty POSTs show the form again (200); an empty value amendment flashes and redirects (302).
+    ("GET", "/contracts/", {"anon": LOGIN, "*": 200}),
+    ("GET", "/contracts/new", {"anon": LOGIN, "admin": 200, "officer": 200, "finance": 200, "*": 403}),
+    ("POST", "/contracts/new", {"anon": LOGIN, "admin": 200, "officer": 200, "finance": 200, "*": 403}),
+    ("GET", "/contracts/{rok_contract}", {"anon": LOGIN, "*": 200}),
+    ("GET", "/contracts/{rok_other_contract}", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/contracts/999999999", {"anon": LOGIN, "*": 404}),
+    ("POST", "/contracts/{rok_contract}/terms", {"anon": LOGIN, "admin": 200, "officer": 200, "finance": 200, "*": 403}),
+    ("POST", "/contracts/{rok_contract}/value", {"anon": LOGIN, "admin": 302, "officer": 302, "finance": 302, "*": 403}),
+    ("GET", "/contracts/{rok_contract}/milestones",
+     {"anon": LOGIN, "admin": 200, "officer": 200, "finance": 200, "*": 403}),
+    ("POST", "/contracts/{rok_contract}/milestones",
+     {"anon": LOGIN, "admin": 200, "officer": 200, "finance": 200, "*": 403}),
+    ("POST", "/contracts/{rok_contract}/invoices", {"anon": LOGIN, "admin": 200, "finance": 200, "*": 403}),
+    ("POST", "/contracts/{rok_contract}/stoppages", {"anon": LOGIN, "council": 403, "*": 200}),
+    ("GET", "/invoices/{rok_invoice}", {"anon": LOGIN, "*": 200}),
+    ("GET", "/invoices/999999999", {"anon": LOGIN, "*": 404}),
+    ("POST", "/invoices/{rok_invoice}/accept", {"anon": LOGIN, "admin": 200, "finance": 200, "*": 403}),
+    ("POST", "/invoices/{rok_invoice}/dispute", {"anon": LOGIN, "admin": 200, "finance": 200, "*": 403}),
+    ("POST", "/invoices/{rok_invoice}/resolve", {"anon": LOGIN, "admin": 200, "finance": 200, "*": 403}),
+    ("POST", "/invoices/{rok_invoice}/payments", {"anon": LOGIN, "admin": 200, "finance": 200, "*": 403}),
+    # payments (srpp/payments/views.py): dashboard = payments.dashboard (admin, council, finance officers);
+    # ROK's reports: its finance officer, admins, council (read-only); an empty POST shows the form again (200).
+    # Report 999999999 does not exist; the report flow is tested on real rows in tests/test_payment_dashboard.py.
+    ("GET", "/payments/dashboard", {"anon": LOGIN, "seo": 403, "officer": 403, "*": 200}),
+    ("GET", "/payments/dashboard/BIR", {"anon": LOGIN, "seo": 403, "officer": 403, "*": 200}),
+    ("GET", "/payments/reports", {"*": 200}),
+    ("GET", "/payments/municipalities/ROK/reports",
+     {"anon": LOGIN, "admin": 200, "council": 200, "finance": 200, "*": 403}),
+    ("POST", "/payments/municipalities/ROK/reports", {"anon": LOGIN, "admin": 200, "finance": 200, "*": 403}),
+    ("GET", "/payments/reports/999999999", {"*": 404}),
+    ("GET", "/payments/reports/999999999/document", {"*": 404}),
+    ("POST", "/payments/reports/999999999/approve", {"anon": LOGIN, "*": 404}),
+    ("POST", "/payments/reports/999999999/publish", {"anon": LOGIN, "*": 404}),
+    ("POST", "/payments/reports/999999999/regenerate", {"anon": LOGIN, "*": 404}),
+    ("GET", "/payments/rates", {"anon": LOGIN, "seo": 403, "officer": 403, "*": 200}),
+    ("POST", "/payments/rates", {"anon": LOGIN, "admin": 200, "*": 403}),
+    # supplier payments and the invoice import (srpp/payments/supplier_views.py): {seo_supplier} is VšĮ "Jautri
+    # širdis", {other_supplier} another organisation; an empty import POST shows the form again with its errors (200)
+    ("GET", "/payments/mine", {"anon": LOGIN, "admin": 200, "council": 200, "seo": 200, "*": 403}),
+    ("GET", "/payments/suppliers/{seo_supplier}", {"anon": LOGIN, "admin": 200, "council": 200, "seo": 200, "*": 403}),
+    ("GET", "/payments/suppliers/{other_supplier}", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("GET", "/payments/import-template.csv", {"*": 200}),
+    ("GET", "/payments/import-template.xlsx", {"*": 200}),
+    ("GET", "/payments/import", {"anon": LOGIN, "admin": 200, "finance": 200, "*": 403}),
+    ("POST", "/payments/import", {"anon": LOGIN, "admin": 200, "finance": 200, "*": 403}),
 ]
 
 
@@ -217,7 +265,36 @@ def _ids(app):
         ids.update(fa_mob=fa_mob.id,
                    rok_participant=next(p.id for p in fa_mob.participants if p.municipality_id == rok.id))
         ids.update(region=rok.region_id, rok=rok.id, bir=municipality_by_code("BIR").id)
+        ids.update(_contract_ids(rok, seo, other))
         return ids
+
+
+def _contract_ids(rok, seo, other_supplier) -> dict[str, int]:
+    """A ROK contract of the SEO's supplier with an invoice, and a ROK contract of another supplier:
+    the demo's when there are some; otherwise made inside the test's transaction (rolled back)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from srpp.auth.models import User
+    from srpp.contracts.models import Contract
+    from srpp.extensions import db
+    from srpp.payments import services as payments
+    from srpp.payments.models import Invoice
+
+    contracts = db.session.scalars(select(Contract).where(Contract.municipality_id == rok.id)
+                                   .order_by(Contract.id)).all()
+    mine = next((c for c in contracts if c.supplier_id == seo.id), None)
+    theirs = next((c for c in contracts if c.supplier_id != seo.id), None)
+    assert mine is not None and theirs is not None, "the demo needs ROK contracts of the SEO and of another supplier"
+    invoice = db.session.scalar(select(Invoice).where(Invoice.contract_id == mine.id).order_by(Invoice.id).limit(1))
+    if invoice is None:
+        finance = db.session.scalar(select(User).where(User.email == "finance.rok@demo.srpp.lt"))
+        invoice = payments.record_invoice(finance, mine, payments.InvoiceInput(
+            "ACCESS-MATRIX-1", Decimal("100.00"), dt.date.today(), "EINV-ACCESS-1"))
+        db.session.commit()
+    return {"rok_contract": mine.id, "rok_other_contract": theirs.id, "rok_invoice": invoice.id}
 
 
 def _tender_ids(officer, rok_version) -> dict[str, int]:

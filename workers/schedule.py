@@ -9,5 +9,6 @@ BEAT_SCHEDULE = {
     "saved-search-digests": {"task": "srpp.public.send_digests", "schedule": crontab(hour=7, minute=0)},
     "supplier-status-scan": {"task": "srpp.suppliers.daily_status_scan", "schedule": crontab(hour=6, minute=15)},
     "framework-daily": {"task": "srpp.frameworks.daily", "schedule": crontab(hour=0, minute=20)},
+    "payment-scan": {"task": "srpp.payments.daily_scan", "schedule": crontab(hour=5, minute=50)},
     "document-expiry": {"task": "srpp.documents.expire", "schedule": crontab(hour=2, minute=40)},
 }

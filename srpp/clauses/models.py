@@ -57,7 +57,7 @@ class ClauseEdition(Base):
     loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     first_used_at: Mapped[dt.datetime | None]
 
-    clause: Mapped[Clause] = relationship(back_populates="editions")
+    clause: Mapped[Clause] = relationship(back_populates="editions", lazy="joined")
 
     __table_args__ = (
         UniqueConstraint("clause_id", "edition"),

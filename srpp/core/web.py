@@ -85,6 +85,11 @@ NAV: list[tuple[Any, str, str | None]] = [
     # clause library and generated documents (issue #6)
     (_l("Clause library"), "clauses.index", "clause.view"),
     (_l("Documents"), "documents.index", "clause.view"),
+    # contracts, invoices and payments (issue #7)
+    (_l("Contracts"), "contracts.index", "region.view"),
+    (_l("Payments"), "payments.dashboard", "payments.dashboard"),
+    (_l("Import payments"), "payments_io.import_payments", "invoice.import"),
+    (_l("Our payments"), "payments_io.mine", "supplier.payments"),
 ]
 
 PUBLIC_NAV: list[tuple[Any, str]] = [
@@ -92,6 +97,7 @@ PUBLIC_NAV: list[tuple[Any, str]] = [
     (_l("Municipalities"), "orgs.municipalities"),
     (_l("Opportunities"), "public.opportunities"),
     (_l("Directory"), "suppliers.directory"),
+    (_l("Payment reports"), "payments.reports"),
 ]
 
 

@@ -98,13 +98,16 @@ def load_reference() -> dict[str, int]:
     counts = {"cpv codes": cpv_services.load_vocabulary(conn), "eu threshold periods": load_thresholds(conn)}
     loaded = clause_services.load()
     counts["clause editions added or updated"] = len(loaded.added) + len(loaded.updated)
+    from srpp.payments.services import load_reference_rates
+
+    counts["reference rates added"] = load_reference_rates()
     db.session.commit()
     return counts
 
 
 #: the loaders of later areas, run in this order after the foundation ("module:function")
 DEMO_STEPS: list[str] = ["srpp.plans.demo:load", "srpp.suppliers.demo:load", "srpp.tenders.demo:load",
-                         "srpp.frameworks.demo:load"]
+                         "srpp.frameworks.demo:load", "srpp.payments.demo:load"]
 
 
 def _load_region() -> Region:

@@ -144,6 +144,17 @@ KINDS: dict[str, KindSpec] = {k.key: k for k in (
         "document.regional",
         _l("The region-wide handbook, with worked examples of reserved lots from the region's data."),
     ),
+    KindSpec(
+        "payment_report", _l("Payment compliance report"), "payment_report", "guidance.docx",
+        (
+            SectionSpec("period", _l("Reporting period and contracting authority"), blocks=("pr_facts",)),
+            SectionSpec("figures", _l("Payment performance"), blocks=("pr_figures",)),
+            SectionSpec("approval", _l("Approval"), blocks=("pr_approval",)),
+        ),
+        "report.prepare",
+        _l("The municipality's half-yearly payment compliance report (modelled on the UK payment compliance "
+           "notice)."),
+    ),
 )}
 
 #: which kinds a subject can produce

@@ -23,8 +23,8 @@ document_editions = Table(
 )
 
 KINDS = ("tender_specification", "reserved_lot_notice", "framework_agreement", "call_off_order",
-         "implementation_note", "handbook")
-SUBJECTS = ("tender", "lot", "framework", "call_off", "municipality", "region")
+         "implementation_note", "handbook", "payment_report")
+SUBJECTS = ("tender", "lot", "framework", "call_off", "municipality", "region", "payment_report")
 FORMATS = ("docx", "pdf")
 
 
@@ -53,7 +53,8 @@ class GeneratedDocument(TimestampMixin, Base):
 
     job: Mapped[JobRun] = relationship(foreign_keys=[job_id], lazy="joined")
     pdf_job: Mapped[JobRun | None] = relationship(foreign_keys=[pdf_job_id], lazy="joined")
-    editions = relationship("ClauseEdition", secondary=document_editions, order_by="ClauseEdition.id")
+    editions = relationship("ClauseEdition", secondary=document_editions, order_by="ClauseEdition.id",
+                            lazy="selectin")
     requested_by = relationship("User")
     municipality = relationship("Municipality")
     files: Mapped[list[DocumentFile]] = relationship(back_populates="document", cascade="all, delete-orphan")

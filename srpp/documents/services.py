@@ -388,9 +388,15 @@ def expire_old(now: dt.datetime | None = None) -> int:
     """Delete the files of documents older than the retention period; keep their records."""
     now = now or utcnow()
     cutoff = now - dt.timedelta(days=settings.get("documents.retention_days"))
+    from srpp.payments.models import PaymentReport, ReportState
+
+    # a published payment report's document stays: the public reads it for as long as it is listed
+    published = select(PaymentReport.document_id).where(PaymentReport.state == ReportState.PUBLISHED,
+                                                        PaymentReport.document_id.is_not(None))
     docs = db.session.scalars(
         select(GeneratedDocument).join(JobRun, GeneratedDocument.job_id == JobRun.id)
-        .where(GeneratedDocument.expired_at.is_(None), JobRun.finished_at < cutoff)).all()
+        .where(GeneratedDocument.expired_at.is_(None), JobRun.finished_at < cutoff,
+               GeneratedDocument.id.not_in(published))).all()
     for doc in docs:
         for row in list(doc.files):
             db.session.delete(row)

@@ -53,7 +53,7 @@ class Subject:
 
 def load(subject_type: str, subject_id: int) -> Subject | None:
     loader = {"tender": _tender, "lot": _lot, "framework": _framework, "call_off": _call_off,
-              "municipality": _municipality, "region": _region}.get(subject_type)
+              "municipality": _municipality, "region": _region, "payment_report": _payment_report}.get(subject_type)
     return loader(subject_id) if loader else None
 
 
@@ -63,7 +63,9 @@ def title(subject: Subject) -> str:
     return {"tender": lambda: o.title, "lot": lambda: f"{o.tender.title} — {_('Lot %(n)d', n=o.number)}: {o.title}",
             "framework": lambda: f"{o.code} {o.title}",
             "call_off": lambda: _("Order %(ref)s under %(fa)s", ref=subject.reference, fa=o.framework.code),
-            "municipality": lambda: o.name, "region": lambda: o.name}[subject.type]()
+            "municipality": lambda: o.name, "region": lambda: o.name,
+            "payment_report": lambda: _("%(authority)s, %(start)s – %(end)s", authority=o.municipality.name,
+                                        start=fmt_date(o.period_start), end=fmt_date(o.period_end))}[subject.type]()
 
 
 def authority(subject: Subject) -> str:
@@ -141,6 +143,16 @@ def _call_off(call_off_id: int) -> Subject | None:
 def _municipality(municipality_id: int) -> Subject | None:
     m = db.session.get(Municipality, municipality_id)
     return Subject("municipality", m, m, m.code.upper()) if m else None
+
+
+def _payment_report(report_id: int) -> Subject | None:
+    from srpp.payments.calc import half_year_label
+    from srpp.payments.models import PaymentReport
+
+    r = db.session.get(PaymentReport, report_id)
+    if r is None:
+        return None
+    return Subject("payment_report", r, r.municipality, f"{r.municipality.code}-{half_year_label(r.period_start)}")
 
 
 def _region(region_id: int) -> Subject | None:
@@ -469,6 +481,56 @@ def block_hb_catalogue(s: Subject) -> list[Block]:
     return [Block("paragraphs", items=[_("Every tender document of the region is assembled from these clauses; "
                                          "the application selects those that apply to each tender.")]),
             Block("table", caption=_("Standard clauses"), headers=[_("Code"), _("Edition"), _("Title")], rows=rows)]
+
+
+def _pct(value: str | None) -> str:
+    from srpp.region.services import percent
+
+    return percent(Decimal(value)) if value is not None else "—"
+
+
+def _days(value: str | None) -> str:
+    return number(Decimal(value), 1) if value is not None else "—"
+
+
+def block_pr_facts(s: Subject) -> list[Block]:
+    r = s.obj
+    return [Block("facts", pairs=[
+        (_("Contracting authority"), r.municipality.name),
+        (_("Reporting period"), f"{fmt_date(r.period_start, 'long')} – {fmt_date(r.period_end, 'long')}"),
+        (_("Figures as of"), fmt_date(dt.date.fromisoformat(r.figures["as_of"]), "long")
+         if r.figures.get("as_of") else "—"),
+    ])]
+
+
+def block_pr_figures(s: Subject) -> list[Block]:
+    f = s.obj.figures
+    rows = [
+        [_("Invoices paid in the period"), str(f.get("paid_count", 0))],
+        [_("Average days to pay"), _days(f.get("avg_days"))],
+        [_("Median days to pay"), _days(f.get("median_days"))],
+        [_("90th percentile of days to pay"), _days(f.get("p90_days"))],
+        [_("Paid within 30 days"), _pct(f.get("share_30"))],
+        [_("Paid in 31 to 60 days"), _pct(f.get("share_60"))],
+        [_("Paid after 60 days"), _pct(f.get("share_over_60"))],
+        [_("Sums due in the period but not paid in it"), _pct(f.get("unpaid_share"))],
+        [_("Statutory interest owed"), money(Decimal(f.get("interest", "0")))],
+        [_("Fixed compensation owed (EUR 40 per late payment)"), money(Decimal(f.get("compensation", "0")))],
+        [_("Work stoppages reported"), str(f.get("stoppages", 0))],
+    ]
+    return [Block("table", caption=_("Payment performance in the period"), headers=[_("Measure"), _("Value")],
+                  rows=rows, numeric=(1,)),
+            Block("paragraphs", items=[_("Days to pay count from the day after the invoice was received; a payment "
+                                         "counts as made on the day it was paid.")])]
+
+
+def block_pr_approval(s: Subject) -> list[Block]:
+    r = s.obj
+    if r.approver_name:
+        return [Block("paragraphs", items=[_("This report was approved by %(name)s, %(role)s, on %(day)s.",
+                                             name=r.approver_name, role=r.approver_role,
+                                             day=fmt_date(r.approved_on, "long"))])]
+    return [Block("paragraphs", items=[_("Draft: not yet approved by the finance officer.")])]
 
 
 BLOCKS = {name[len("block_"):]: fn for name, fn in globals().items() if name.startswith("block_")}

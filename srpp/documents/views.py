@@ -215,4 +215,5 @@ def _back_url(subject: subjects.Subject) -> str | None:
         "call_off": lambda: url_for("calloffs.dashboard", framework_id=o.framework_id),
         "municipality": lambda: url_for("documents.region"),
         "region": lambda: url_for("documents.region"),
+        "payment_report": lambda: url_for("payments.report", report_id=o.id),
     }[subject.type]()

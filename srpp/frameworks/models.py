@@ -295,6 +295,7 @@ class CallOff(TimestampMixin, Base):
     price_deviation_note: Mapped[str | None] = mapped_column(Text)
     placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
+    contract = relationship("Contract", uselist=False, viewonly=True)
     framework: Mapped[FrameworkAgreement] = relationship(back_populates="call_offs")
     municipality = relationship("Municipality", lazy="joined")
     supplier = relationship("Supplier", lazy="joined")

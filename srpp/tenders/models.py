@@ -179,6 +179,7 @@ class Lot(TimestampMixin, VersionedMixin, Base):
     bids: Mapped[list[Bid]] = relationship(back_populates="lot", cascade="all, delete-orphan",
                                            order_by="Bid.id")
     winner = relationship("Supplier", lazy="joined")
+    contract = relationship("Contract", uselist=False, viewonly=True)
 
     __table_args__ = (
         UniqueConstraint("tender_id", "number", name="uq_lots_tender_number"),

@@ -1,3 +1,3 @@
 """Task modules; importing this package registers every task."""
 
-from workers.tasks import documents, frameworks, health, plans, public, suppliers  # noqa: F401
+from workers.tasks import documents, frameworks, health, payments, plans, public, suppliers  # noqa: F401

@@ -1,0 +1,1 @@
+"""Invoices, payments, late-payment interest and the council's payment figures."""
