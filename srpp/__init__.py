@@ -64,6 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from srpp.admin.views import bp as admin_bp
+    from srpp.assets.views import bp as assets_bp
     from srpp.auth.views import bp as auth_bp
     from srpp.clauses.views import bp as clauses_bp
     from srpp.contracts.views import bp as contracts_bp
@@ -74,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from srpp.frameworks.views import bp as frameworks_bp
     from srpp.home.health import bp as health_bp
     from srpp.home.views import bp as home_bp
+    from srpp.kpis.views import bp as kpis_bp
     from srpp.orgs.views import bp as orgs_bp
     from srpp.payments.supplier_views import bp as payments_io_bp
     from srpp.payments.views import bp as payments_bp
@@ -81,12 +83,14 @@ def _register_blueprints(app: Flask) -> None:
     from srpp.plans.views import bp as plans_bp
     from srpp.public.views import bp as public_bp
     from srpp.region.views import bp as region_bp
+    from srpp.reporting.views import bp as reporting_bp
+    from srpp.risks.views import bp as risks_bp
     from srpp.suppliers.views import bp as suppliers_bp
     from srpp.tenders.views import bp as tenders_bp
 
     for bp in (home_bp, health_bp, auth_bp, orgs_bp, cpv_bp, admin_bp, plans_bp, plan_io_bp, public_bp,
                region_bp, tenders_bp, suppliers_bp, engagement_bp, frameworks_bp, calloffs_bp, clauses_bp,
-               documents_bp, contracts_bp, payments_bp, payments_io_bp):
+               documents_bp, contracts_bp, payments_bp, kpis_bp, risks_bp, assets_bp, reporting_bp, payments_io_bp):
         app.register_blueprint(bp)
 
 

@@ -1,5 +1,6 @@
 """Imports every model module so the metadata is complete (for Alembic and the tests)."""
 
+from srpp.assets import models as assets_models  # noqa: F401
 from srpp.auth import models as auth_models  # noqa: F401
 from srpp.clauses import models as clauses_models  # noqa: F401
 from srpp.contracts import models as contracts_models  # noqa: F401
@@ -8,9 +9,12 @@ from srpp.core.db import Base
 from srpp.cpv import models as cpv_models  # noqa: F401
 from srpp.documents import models as documents_models  # noqa: F401
 from srpp.frameworks import models as frameworks_models  # noqa: F401
+from srpp.kpis import models as kpis_models  # noqa: F401
 from srpp.orgs import models as orgs_models  # noqa: F401
 from srpp.payments import models as payments_models  # noqa: F401
 from srpp.plans import models as plans_models  # noqa: F401
+from srpp.reporting import models as reporting_models  # noqa: F401
+from srpp.risks import models as risks_models  # noqa: F401
 from srpp.rules import models as rules_models  # noqa: F401
 from srpp.suppliers import models as suppliers_models  # noqa: F401
 from srpp.tenders import models as tenders_models  # noqa: F401

@@ -229,6 +229,68 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/payments/import-template.xlsx", {"*": 200}),
     ("GET", "/payments/import", {"anon": LOGIN, "admin": 200, "finance": 200, "*": 403}),
     ("POST", "/payments/import", {"anon": LOGIN, "admin": 200, "finance": 200, "*": 403}),
+    # social assets (srpp/assets/views.py): the list and public asset pages are public. {rok_asset} is the demo's ROK
+    # asset lent to the SEO's organisation (990000001), {rok_asset_assignment} its active assignment. Empty POSTs show
+    # the page or form again with the errors (200); an empty state change flashes and redirects (302).
+    ("GET", "/assets/", {"*": 200}),
+    ("GET", "/assets/{rok_asset}", {"*": 200}),
+    ("GET", "/assets/999999999", {"*": 404}),
+    ("GET", "/assets/review", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/assets/new", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/assets/new", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("GET", "/assets/{rok_asset}/edit", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/assets/{rok_asset}/edit", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/assets/{rok_asset}/state", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
+    ("POST", "/assets/{rok_asset}/assign", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/assets/{rok_asset}/return", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    ("POST", "/assets/assignments/{rok_asset_assignment}/report",
+     {"anon": LOGIN, "admin": 200, "officer": 200, "seo": 200, "*": 403}),
+    ("POST", "/assets/{rok_asset}/audits", {"anon": LOGIN, "admin": 200, "officer": 200, "*": 403}),
+    # data protocol (srpp/reporting/views.py): {rok_submission} ROK's own submission, {rok_seo_submission} the
+    # submission of {rok_contract} (the SEO's ROK contract). Empty POSTs show the form again (200; without a version
+    # nothing is saved)
+    ("GET", "/reporting/", {"anon": LOGIN, "*": 200}),
+    ("GET", "/reporting/overview", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("POST", "/reporting/open", {"anon": LOGIN, "admin": 302, "council": 302, "*": 403}),
+    ("GET", "/reporting/{rok_submission}", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("POST", "/reporting/{rok_submission}", {"anon": LOGIN, "admin": 200, "officer": 200, "finance": 200, "*": 403}),
+    ("POST", "/reporting/{rok_submission}/upload",
+     {"anon": LOGIN, "admin": 200, "officer": 200, "finance": 200, "*": 403}),
+    ("GET", "/reporting/{rok_submission}/template.csv", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/reporting/{rok_submission}/template.xlsx", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/reporting/{rok_seo_submission}", {"anon": LOGIN, "*": 200}),
+    ("POST", "/reporting/{rok_seo_submission}", {"anon": LOGIN, "council": 403, "*": 200}),
+    ("POST", "/reporting/{rok_seo_submission}/upload", {"anon": LOGIN, "council": 403, "*": 200}),
+    ("GET", "/reporting/999999999", {"anon": LOGIN, "*": 404}),
+    ("POST", "/reporting/999999999", {"anon": LOGIN, "*": 404}),
+    ("POST", "/reporting/999999999/upload", {"anon": LOGIN, "*": 404}),
+    ("GET", "/reporting/999999999/template.csv", {"anon": LOGIN, "*": 404}),
+    # risk register and programme targets (srpp/risks/views.py); an empty review/action POST shows the form
+    # again (200); an empty target mark/reopen POST flashes the reason and redirects (302)
+    ("GET", "/risks/", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/risks/1.1", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/risks/6", {"anon": LOGIN, "seo": 403, "*": 404}),
+    ("POST", "/risks/1.1/reviews", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("POST", "/risks/1.1/actions", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("POST", "/risks/actions/999999999/complete", {"anon": LOGIN, "*": 404}),
+    ("GET", "/risks/targets", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("POST", "/risks/targets/T1.5/mark", {"anon": LOGIN, "admin": 302, "council": 302, "*": 403}),
+    ("POST", "/risks/targets/T1.5/reopen", {"anon": LOGIN, "admin": 302, "council": 302, "*": 403}),
+    # indicators (srpp/kpis/views.py): staff and regional readers read; the council and admins edit thresholds and
+    # recompute (eager: the job runs in-process). An empty thresholds POST has no version: the form again (200).
+    ("GET", "/indicators/", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("POST", "/indicators/recompute", {"anon": LOGIN, "admin": 302, "council": 302, "*": 403}),
+    ("GET", "/indicators/F1", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("POST", "/indicators/F1/thresholds", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("GET", "/indicators/F1/2026H1/region", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/indicators/F1/2026H1/ROK", {"anon": LOGIN, "seo": 403, "*": 200}),
+    # indicator dashboards, the public progress scoreboard and the annual impact report (srpp/kpis/dashboards.py);
+    # an empty report POST from the council or an admin fails validation and redirects back (302)
+    ("GET", "/indicators/dashboard", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/indicators/municipalities/ROK", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/indicators/municipalities/BIR", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
+    ("POST", "/indicators/dashboard/report", {"anon": LOGIN, "admin": 302, "council": 302, "*": 403}),
+    ("GET", "/indicators/scoreboard", {"*": 200}),
 ]
 
 
@@ -266,7 +328,41 @@ def _ids(app):
                    rok_participant=next(p.id for p in fa_mob.participants if p.municipality_id == rok.id))
         ids.update(region=rok.region_id, rok=rok.id, bir=municipality_by_code("BIR").id)
         ids.update(_contract_ids(rok, seo, other))
+        ids.update(_reporting_ids(ids))
+        from srpp.assets.models import SocialAsset
+
+        rok_asset = next(a for a in db.session.scalars(select(SocialAsset).where(
+            SocialAsset.municipality_id == rok.id, SocialAsset.public.is_(True)).order_by(SocialAsset.id))
+            if a.active_assignment is not None and a.active_assignment.supplier_id == seo.id)
+        ids.update(rok_asset=rok_asset.id, rok_asset_assignment=rok_asset.active_assignment.id)
         return ids
+
+
+def _reporting_ids(ids) -> dict[str, int]:
+    """ROK's own data submission and the one of {rok_contract}: the demo's, or made for the current half-year."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from srpp.extensions import db
+    from srpp.payments.calc import half_year
+    from srpp.reporting.models import DataSubmission
+
+    start, end = half_year(dt.date.today())
+
+    def submission(contract_id):
+        sub = db.session.scalar(select(DataSubmission).where(
+            DataSubmission.municipality_id == ids["rok"],
+            DataSubmission.contract_id.is_(None) if contract_id is None else DataSubmission.contract_id == contract_id)
+            .order_by(DataSubmission.period_start.desc()).limit(1))
+        if sub is None:
+            sub = DataSubmission(municipality_id=ids["rok"], contract_id=contract_id, period_start=start,
+                                 period_end=end, due_on=end + dt.timedelta(days=30))
+            db.session.add(sub)
+            db.session.commit()
+        return sub.id
+
+    return {"rok_submission": submission(None), "rok_seo_submission": submission(ids["rok_contract"])}
 
 
 def _contract_ids(rok, seo, other_supplier) -> dict[str, int]:

@@ -11,4 +11,7 @@ BEAT_SCHEDULE = {
     "framework-daily": {"task": "srpp.frameworks.daily", "schedule": crontab(hour=0, minute=20)},
     "payment-scan": {"task": "srpp.payments.daily_scan", "schedule": crontab(hour=5, minute=50)},
     "document-expiry": {"task": "srpp.documents.expire", "schedule": crontab(hour=2, minute=40)},
+    "kpi-recompute": {"task": "srpp.kpis.recompute", "schedule": crontab(hour=4, minute=30)},
+    "reporting-reminders": {"task": "srpp.reporting.reminders", "schedule": crontab(hour=6, minute=45)},
+    "risk-scan": {"task": "srpp.risks.scan", "schedule": crontab(hour=6, minute=55)},
 }

@@ -90,6 +90,11 @@ NAV: list[tuple[Any, str, str | None]] = [
     (_l("Payments"), "payments.dashboard", "payments.dashboard"),
     (_l("Import payments"), "payments_io.import_payments", "invoice.import"),
     (_l("Our payments"), "payments_io.mine", "supplier.payments"),
+    # indicators, risks and social assets (issue #8)
+    (_l("Indicators"), "kpis.dashboard", "indicator.view"),
+    (_l("Social assets"), "assets.index", None),
+    (_l("Data protocol"), "reporting.index", "reporting.view"),
+    (_l("Risk register"), "risks.index", "risk.view"),
 ]
 
 PUBLIC_NAV: list[tuple[Any, str]] = [
@@ -98,6 +103,8 @@ PUBLIC_NAV: list[tuple[Any, str]] = [
     (_l("Opportunities"), "public.opportunities"),
     (_l("Directory"), "suppliers.directory"),
     (_l("Payment reports"), "payments.reports"),
+    (_l("Social assets"), "assets.index"),
+    (_l("Progress"), "kpis.scoreboard"),
 ]
 
 

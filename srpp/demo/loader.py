@@ -101,6 +101,8 @@ def load_reference() -> dict[str, int]:
     from srpp.payments.services import load_reference_rates
 
     counts["reference rates added"] = load_reference_rates()
+    counts["indicators added or changed"] = importlib.import_module("srpp.kpis.services").load_registry()  # issue 8
+    counts.update(importlib.import_module("srpp.risks.services").load_reference())  # issue 8: risk register, targets
     db.session.commit()
     return counts
 
@@ -108,6 +110,8 @@ def load_reference() -> dict[str, int]:
 #: the loaders of later areas, run in this order after the foundation ("module:function")
 DEMO_STEPS: list[str] = ["srpp.plans.demo:load", "srpp.suppliers.demo:load", "srpp.tenders.demo:load",
                          "srpp.frameworks.demo:load", "srpp.payments.demo:load"]
+DEMO_STEPS.append("srpp.assets.demo:load")  # issue 8, social assets (panauda); before the indicator demo
+DEMO_STEPS.append("srpp.kpis.demo:load")  # issue 8: indicator values, risk reviews and alerts (last)
 
 
 def _load_region() -> Region:

@@ -6,6 +6,7 @@ Section titles and table headings are gettext strings, rendered in the document'
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ MASTERS = Path(__file__).resolve().parent.parent.parent / "clause_library" / "ma
 class Block:
     """A piece of data-driven content placed before a section's clauses."""
 
-    kind: str  # "paragraphs" | "bullets" | "table" | "facts"
+    kind: str  # "paragraphs" | "bullets" | "table" | "facts" | "image"
     items: list[str] = field(default_factory=list)
     caption: str = ""
     headers: list[str] = field(default_factory=list)
@@ -28,6 +29,24 @@ class Block:
     numeric: tuple[int, ...] = ()
     #: for "facts": (label, value) pairs
     pairs: list[tuple[str, str]] = field(default_factory=list)
+    #: for "image": the PNG (or ``draw``, a function that makes it when it is first needed: a request that
+    #: only checks the document is complete never draws), its text alternative (what the picture shows,
+    #: in words) and its width in the file
+    image: bytes = b""
+    draw: Callable[[], bytes] | None = None
+    alt: str = ""
+    width_cm: float = 16.0
+
+    @property
+    def png(self) -> bytes:
+        if not self.image and self.draw is not None:
+            self.image = self.draw()
+        return self.image
+
+    @property
+    def data_uri(self) -> str:
+        """The image inline (the HTML preview: the CSP allows ``img-src data:``)."""
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -154,6 +173,19 @@ KINDS: dict[str, KindSpec] = {k.key: k for k in (
         "report.prepare",
         _l("The municipality's half-yearly payment compliance report (modelled on the UK payment compliance "
            "notice)."),
+    ),
+    KindSpec(
+        "impact_report", _l("Annual impact report"), "impact_year", "guidance.docx",
+        (
+            SectionSpec("year", _l("The year at a glance"), blocks=("ir_intro", "ir_overview")),
+            SectionSpec("indicators", _l("Indicators by group"), blocks=("ir_indicators",)),
+            SectionSpec("trends", _l("Trends and comparisons"), blocks=("ir_trends",)),
+            SectionSpec("risks", _l("Risk summary"), blocks=("ir_risks",)),
+            SectionSpec("targets", _l("Programme targets reached"), blocks=("ir_targets",)),
+        ),
+        "impact.report",
+        _l("The region's annual public impact report: the common indicators by group with charts, the risk "
+           "summary and the programme targets reached."),
     ),
 )}
 

@@ -23,8 +23,9 @@ document_editions = Table(
 )
 
 KINDS = ("tender_specification", "reserved_lot_notice", "framework_agreement", "call_off_order",
-         "implementation_note", "handbook", "payment_report")
-SUBJECTS = ("tender", "lot", "framework", "call_off", "municipality", "region", "payment_report")
+         "implementation_note", "handbook", "payment_report", "impact_report")
+#: ``impact_year``: the region's annual impact report, whose subject_id is the year
+SUBJECTS = ("tender", "lot", "framework", "call_off", "municipality", "region", "payment_report", "impact_year")
 FORMATS = ("docx", "pdf")
 
 

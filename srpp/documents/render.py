@@ -8,7 +8,7 @@ import io
 from typing import Any
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.shared import Cm, Pt
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -95,6 +95,20 @@ class _Writer:
             if block.caption:
                 self.paragraph(block.caption, "Caption")
             self._table(block.headers, block.rows, numeric=block.numeric)
+        elif block.kind == "image":
+            self._image(block)
+
+    def _image(self, block: Block) -> None:
+        """The picture in its own paragraph at the anchor, its text alternative in the drawing's
+        description (read by screen readers in Word), the caption below it."""
+        para = self.paragraph("", "Normal")
+        para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        shape = para.add_run().add_picture(io.BytesIO(block.png), width=Cm(block.width_cm))
+        doc_pr = shape._inline.docPr
+        doc_pr.set("descr", block.alt or block.caption)
+        if block.caption:
+            doc_pr.set("title", block.caption)
+            self.paragraph(block.caption, "Caption")
 
     def _table(self, headers: list[str], rows: list[list[str]], numeric: tuple[int, ...] = (),
                label_column: bool = False) -> None:

@@ -53,7 +53,8 @@ class Subject:
 
 def load(subject_type: str, subject_id: int) -> Subject | None:
     loader = {"tender": _tender, "lot": _lot, "framework": _framework, "call_off": _call_off,
-              "municipality": _municipality, "region": _region, "payment_report": _payment_report}.get(subject_type)
+              "municipality": _municipality, "region": _region, "payment_report": _payment_report,
+              "impact_year": _impact_year}.get(subject_type)
     return loader(subject_id) if loader else None
 
 
@@ -65,7 +66,8 @@ def title(subject: Subject) -> str:
             "call_off": lambda: _("Order %(ref)s under %(fa)s", ref=subject.reference, fa=o.framework.code),
             "municipality": lambda: o.name, "region": lambda: o.name,
             "payment_report": lambda: _("%(authority)s, %(start)s – %(end)s", authority=o.municipality.name,
-                                        start=fmt_date(o.period_start), end=fmt_date(o.period_end))}[subject.type]()
+                                        start=fmt_date(o.period_start), end=fmt_date(o.period_end)),
+            "impact_year": lambda: _impact_title(o)}[subject.type]()
 
 
 def authority(subject: Subject) -> str:
@@ -153,6 +155,19 @@ def _payment_report(report_id: int) -> Subject | None:
     if r is None:
         return None
     return Subject("payment_report", r, r.municipality, f"{r.municipality.code}-{half_year_label(r.period_start)}")
+
+
+def _impact_year(year: int) -> Subject | None:
+    """The region's annual impact report: the subject id is the year (srpp/kpis/impact.py)."""
+    from srpp.kpis import impact
+
+    return impact.load(year)
+
+
+def _impact_title(obj: Any) -> str:
+    from srpp.kpis import impact
+
+    return impact.title(obj)
 
 
 def _region(region_id: int) -> Subject | None:
@@ -534,3 +549,18 @@ def block_pr_approval(s: Subject) -> list[Block]:
 
 
 BLOCKS = {name[len("block_"):]: fn for name, fn in globals().items() if name.startswith("block_")}
+
+
+def _impact_block(name: str):
+    """The annual impact report's blocks live in srpp/kpis/impact.py (imported when first used)."""
+
+    def build(s: Subject) -> list[Block]:
+        from srpp.kpis import impact
+
+        return getattr(impact, f"block_{name}")(s)
+
+    return build
+
+
+BLOCKS.update({f"ir_{name}": _impact_block(name) for name in ("intro", "overview", "indicators", "trends", "risks",
+                                                               "targets")})

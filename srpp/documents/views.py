@@ -216,4 +216,5 @@ def _back_url(subject: subjects.Subject) -> str | None:
         "municipality": lambda: url_for("documents.region"),
         "region": lambda: url_for("documents.region"),
         "payment_report": lambda: url_for("payments.report", report_id=o.id),
+        "impact_year": lambda: url_for("kpis.dashboard"),
     }[subject.type]()

@@ -1,3 +1,14 @@
 """Task modules; importing this package registers every task."""
 
-from workers.tasks import documents, frameworks, health, payments, plans, public, suppliers  # noqa: F401
+from workers.tasks import (  # noqa: F401
+    documents,
+    frameworks,
+    health,
+    kpis,
+    payments,
+    plans,
+    public,
+    reporting,
+    risks,
+    suppliers,
+)

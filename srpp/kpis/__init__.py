@@ -1,0 +1,1 @@
+"""The common indicator set: the registry, computed and reported values, the data protocol."""

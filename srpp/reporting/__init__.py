@@ -1,0 +1,1 @@
+"""The half-yearly data protocol: reported indicator values per municipality and per supplier contract."""
