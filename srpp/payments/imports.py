@@ -21,9 +21,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import itertools
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
@@ -60,7 +59,6 @@ from srpp.plans.imports import (
     _column_label,
     _is_empty,
     _text,
-    _unescape,
     normalise_header,
     open_upload,
     parse_amount,
@@ -170,40 +168,9 @@ def column_for_header(text: Any) -> str | None:
 # --- reading the upload (the plan import's gates, this import's headers) ------------------------
 
 def open_file(filename: str, data: bytes) -> Sheet:
-    """The plan import's checks (extension, content, XLSX package); a CSV file is then read with
-    the delimiter under which this import's headers are recognised."""
-    sheet = open_upload(filename, data)
-    if sheet.kind == "csv":
-        sheet.rows.close()
-        text = data.decode("utf-8-sig")  # open_upload checked that it decodes
-        sheet = Sheet(None, _csv_rows(text, _sniff_delimiter(text)), "csv")
-    return sheet
-
-
-def _csv_rows(text: str, delimiter: str) -> Generator[tuple[int, list[Any]], None, None]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    n = 0
-    try:
-        for n, record in enumerate(reader, start=1):
-            yield n, [_unescape(v) for v in record]
-    except csv.Error as err:
-        raise ImportRefused([RowError(n + 1, None, _("The CSV file cannot be read here: %(error)s",
-                                                     error=str(err)))]) from None
-
-
-def _sniff_delimiter(text: str) -> str:
-    lines = [ln for ln in itertools.islice(io.StringIO(text), HEADER_SEARCH_ROWS) if ln.strip()]
-    best, best_score = ",", -1
-    for delim in (",", ";", "\t"):
-        score = 0
-        for record in csv.reader(lines, delimiter=delim):
-            score = max(score, sum(1 for v in record if column_for_header(v)))
-        if score > best_score:
-            best, best_score = delim, score
-    if best_score == 0:
-        first = lines[0] if lines else ""
-        best = max((",", ";", "\t"), key=first.count)
-    return best
+    """The plan import's checks (extension, content, XLSX package); a CSV file is read with the
+    delimiter under which this import's headers are recognised."""
+    return open_upload(filename, data, column_for_header)
 
 
 # --- parsing cells ---------------------------------------------------------------------------------

@@ -194,8 +194,10 @@ def read_limited(stream: Any, limit: int = MAX_UPLOAD_BYTES) -> bytes:
     return data
 
 
-def open_upload(filename: str, data: bytes) -> Sheet:
-    """Check the content matches the file's extension and open it as a table."""
+def open_upload(filename: str, data: bytes, recognise: Callable[[Any], Any] | None = None) -> Sheet:
+    """Check the content matches the file's extension and open it as a table. A CSV file is read
+    with the delimiter under which ``recognise`` (by default this import's ``column_for_header``)
+    recognises the most headers: the other imports pass their own."""
     ext = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
     if not data.strip():
         raise _refuse(_("The file is empty."))
@@ -204,20 +206,20 @@ def open_upload(filename: str, data: bytes) -> Sheet:
     if ext in ("csv", "txt"):
         if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
             raise _refuse(_("This file is not a CSV text file. Save it as CSV (UTF-8) or upload it as .xlsx."))
-        return _open_csv(data)
+        return _open_csv(data, recognise or column_for_header)
     if ext == "xls":
         raise _refuse(_("The old Excel format (.xls) is not supported. Save the workbook as .xlsx."))
     raise _refuse(_("Upload a .csv or .xlsx file."))
 
 
-def _open_csv(data: bytes) -> Sheet:
+def _open_csv(data: bytes, recognise: Callable[[Any], Any]) -> Sheet:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _refuse(_("The CSV file is not in UTF-8. Save it as \"CSV UTF-8\" and upload it again.")) from None
     if "\x00" in text:
         raise _refuse(_("This file is not a CSV text file."))
-    delimiter = _sniff_delimiter(text)
+    delimiter = _sniff_delimiter(text, recognise)
 
     def rows() -> Generator[tuple[int, list[Any]], None, None]:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -239,14 +241,14 @@ def _unescape(value: str) -> str:
     return value
 
 
-def _sniff_delimiter(text: str) -> str:
+def _sniff_delimiter(text: str, recognise: Callable[[Any], Any]) -> str:
     """The delimiter (``,``, ``;`` or tab) under which the most headers are recognised."""
     lines = [ln for ln in itertools.islice(io.StringIO(text), HEADER_SEARCH_ROWS) if ln.strip()]
     best, best_score = ",", -1
     for delim in (",", ";", "\t"):
         score = 0
         for record in csv.reader(lines, delimiter=delim):
-            score = max(score, sum(1 for v in record if column_for_header(v)))
+            score = max(score, sum(1 for v in record if recognise(v)))
         if score > best_score:
             best, best_score = delim, score
     if best_score == 0:  # no headers at all: the most frequent separator of the first line

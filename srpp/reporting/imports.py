@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -37,7 +36,6 @@ from srpp.plans.imports import (
     _column_label,
     _is_empty,
     _text,
-    _unescape,
     normalise_header,
     open_upload,
     read_limited,
@@ -78,37 +76,9 @@ def _refuse(message: str) -> ImportRefused:
 # --- reading ----------------------------------------------------------------------------------------
 
 def open_file(filename: str, data: bytes) -> Sheet:
-    """The plan import's checks; a CSV file is then read with the delimiter under which this upload's
-    headers are recognised."""
-    sheet = open_upload(filename, data)
-    if sheet.kind == "csv":
-        sheet.rows.close()
-        text = data.decode("utf-8-sig")  # open_upload checked that it decodes
-        sheet = Sheet(None, _csv_rows(text, _sniff_delimiter(text)), "csv")
-    return sheet
-
-
-def _csv_rows(text: str, delimiter: str) -> Generator[tuple[int, list[Any]], None, None]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    n = 0
-    try:
-        for n, record in enumerate(reader, start=1):
-            yield n, [_unescape(v) for v in record]
-    except csv.Error as err:
-        raise ImportRefused([RowError(n + 1, None, _("The CSV file cannot be read here: %(error)s",
-                                                     error=str(err)))]) from None
-
-
-def _sniff_delimiter(text: str) -> str:
-    lines = [ln for ln in itertools.islice(io.StringIO(text), HEADER_SEARCH_ROWS) if ln.strip()]
-    best, best_score = ",", -1
-    for delim in (",", ";", "\t"):
-        score = 0
-        for record in csv.reader(lines, delimiter=delim):
-            score = max(score, sum(1 for v in record if column_for_header(v)))
-        if score > best_score:
-            best, best_score = delim, score
-    return best
+    """The plan import's checks (extension, content, XLSX package); a CSV file is read with the
+    delimiter under which this upload's headers are recognised."""
+    return open_upload(filename, data, column_for_header)
 
 
 def _find_header(rows: Iterator[tuple[int, list[Any]]]) -> tuple[int, list[Any]]:
