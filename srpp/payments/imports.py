@@ -56,9 +56,9 @@ from srpp.plans.imports import (
     ImportRefused,
     RowError,
     Sheet,
-    _column_label,
     _is_empty,
     _text,
+    map_header,
     normalise_header,
     open_upload,
     parse_amount,
@@ -290,35 +290,8 @@ def read_sheet(sheet: Sheet) -> tuple[list[FileRow], dict[str, str]]:
     column labels as written in the file (key → "header (letter)")."""
     rows = sheet.rows
     header_row, header = _find_header(rows, sheet)
-    index: dict[str, int] = {}
-    labels: dict[str, str] = {}
-    unknown, duplicates, unnamed = [], [], []
-    for idx, cell in enumerate(header):
-        if _text(cell) == "":
-            unnamed.append(idx)
-            continue
-        key = column_for_header(cell)
-        if key is None:
-            unknown.append(_column_label(cell, idx))
-        elif key in index:
-            duplicates.append(_column_label(cell, idx))
-        else:
-            index[key] = idx
-            labels[key] = _column_label(cell, idx)
-    file_errors = []
-    if unknown:
-        file_errors.append(RowError(header_row, None, _(
-            "Unknown columns: %(columns)s. Use the column headers of the template (in Lithuanian, English or both).",
-            columns="; ".join(unknown))))
-    if duplicates:
-        file_errors.append(RowError(header_row, None, _("Columns given twice: %(columns)s.",
-                                                          columns="; ".join(duplicates))))
-    missing = [c.header for c in COLUMNS if c.required and c.key not in index]
-    if missing:
-        file_errors.append(RowError(header_row, None, _("Required columns are missing: %(columns)s.",
-                                                          columns="; ".join(missing))))
-    if file_errors:
-        raise ImportRefused(file_errors)
+    index, labels, unnamed = map_header(header, header_row, column_for_header,
+                                        [(c.key, c.header) for c in COLUMNS if c.required])
 
     key_of = {idx: key for key, idx in index.items()}
     marker = normalise_header(EXAMPLE_MARKER)

@@ -651,12 +651,11 @@ def _find_header(rows: Iterator[tuple[int, list[Any]]], sheet: Sheet) -> tuple[i
                     "column headers (e.g. \"%(example)s\"). Download the template to see them.", example=example))
 
 
-def parse_sheet(sheet: Sheet, plan: Any, lookups: services.Lookups) -> Parsed:
-    """Parse and check every row; collects all problems (nothing is written)."""
-    rows = sheet.rows
-    header_row, header = _find_header(rows, sheet)
-
-    # map the columns
+def map_header(header: list[Any], header_row: int, recognise: Callable[[Any], str | None],
+               required: list[tuple[str, str]], unknown_hint: str | None = None
+               ) -> tuple[dict[str, int], dict[str, str], list[int]]:
+    """The columns of a header row: (column key → index, key → "header (letter)", unnamed indexes).
+    Refuses unknown, repeated and missing required columns (``required``: (key, header to name))."""
     index: dict[str, int] = {}
     labels: dict[str, str] = {}
     unknown, duplicates, unnamed = [], [], []
@@ -664,7 +663,7 @@ def parse_sheet(sheet: Sheet, plan: Any, lookups: services.Lookups) -> Parsed:
         if _text(cell) == "":
             unnamed.append(idx)
             continue
-        key = column_for_header(cell)
+        key = recognise(cell)
         if key is None:
             unknown.append(_column_label(cell, idx))
         elif key in index:
@@ -674,18 +673,28 @@ def parse_sheet(sheet: Sheet, plan: Any, lookups: services.Lookups) -> Parsed:
             labels[key] = _column_label(cell, idx)
     file_errors = []
     if unknown:
-        file_errors.append(RowError(header_row, None, _(
-            "Unknown columns: %(columns)s. Use the column headers of the template (in Lithuanian, English or both).",
-            columns="; ".join(unknown))))
+        file_errors.append(RowError(header_row, None, _("Unknown columns: %(columns)s.", columns="; ".join(unknown))
+                                    + " " + (unknown_hint or _("Use the column headers of the template (in "
+                                                               "Lithuanian, English or both)."))))
     if duplicates:
         file_errors.append(RowError(header_row, None, _("Columns given twice: %(columns)s.",
                                                           columns="; ".join(duplicates))))
-    missing = [c.header for c in COLUMNS if c.required and c.key not in index]
+    missing = [name for key, name in required if key not in index]
     if missing:
         file_errors.append(RowError(header_row, None, _("Required columns are missing: %(columns)s.",
                                                           columns="; ".join(missing))))
     if file_errors:
         raise ImportRefused(file_errors)
+    return index, labels, unnamed
+
+
+def parse_sheet(sheet: Sheet, plan: Any, lookups: services.Lookups) -> Parsed:
+    """Parse and check every row; collects all problems (nothing is written)."""
+    rows = sheet.rows
+    header_row, header = _find_header(rows, sheet)
+
+    index, labels, unnamed = map_header(header, header_row, column_for_header,
+                                        [(c.key, c.header) for c in COLUMNS if c.required])
 
     parser = RowParser(lookups)
     parsed: list[ParsedRow] = []

@@ -33,9 +33,9 @@ from srpp.plans.imports import (
     ImportRefused,
     RowError,
     Sheet,
-    _column_label,
     _is_empty,
     _text,
+    map_header,
     normalise_header,
     open_upload,
     read_limited,
@@ -106,34 +106,9 @@ def read_rows(sheet: Sheet) -> tuple[list[FileRow], dict[str, str]]:
     """The non-empty rows under the header (cells by column key, formulas marked as problems) and the
     column labels as written in the file."""
     header_row, header = _find_header(sheet.rows)
-    index: dict[str, int] = {}
-    labels: dict[str, str] = {}
-    unknown, duplicates, unnamed = [], [], []
-    for idx, cell in enumerate(header):
-        if _text(cell) == "":
-            unnamed.append(idx)
-            continue
-        key = column_for_header(cell)
-        if key is None:
-            unknown.append(_column_label(cell, idx))
-        elif key in index:
-            duplicates.append(_column_label(cell, idx))
-        else:
-            index[key] = idx
-            labels[key] = _column_label(cell, idx)
-    problems = []
-    if unknown:
-        problems.append(RowError(header_row, None, _("Unknown columns: %(columns)s. Use indicator_code, value and "
-                                                     "note.", columns="; ".join(unknown))))
-    if duplicates:
-        problems.append(RowError(header_row, None, _("Columns given twice: %(columns)s.",
-                                                     columns="; ".join(duplicates))))
-    missing = [c.key for c in COLUMNS if c.required and c.key not in index]
-    if missing:
-        problems.append(RowError(header_row, None, _("Required columns are missing: %(columns)s.",
-                                                     columns="; ".join(missing))))
-    if problems:
-        raise ImportRefused(problems)
+    index, labels, unnamed = map_header(header, header_row, column_for_header,
+                                        [(c.key, c.key) for c in COLUMNS if c.required],
+                                        _("Use indicator_code, value and note."))
     key_of = {idx: key for key, idx in index.items()}
     out: list[FileRow] = []
     for n, values in sheet.rows:
