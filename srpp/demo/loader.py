@@ -111,6 +111,7 @@ def load_reference() -> dict[str, int]:
 DEMO_STEPS: list[str] = ["srpp.plans.demo:load", "srpp.suppliers.demo:load", "srpp.tenders.demo:load",
                          "srpp.frameworks.demo:load", "srpp.payments.demo:load"]
 DEMO_STEPS.append("srpp.assets.demo:load")  # issue 8, social assets (panauda); before the indicator demo
+DEMO_STEPS.append("srpp.demo.history:load")  # issue 8: past procurement for the computed indicators
 DEMO_STEPS.append("srpp.kpis.demo:load")  # issue 8: indicator values, risk reviews and alerts (last)
 
 

@@ -165,8 +165,15 @@ def request_document(actor: User, kind: KindSpec, subject: subjects.Subject, lan
         if edition.first_used_at is None:
             edition.first_used_at = now
     db.session.commit()
-    jobs.send(_task(GENERATE_TASK), job)
+    _send(GENERATE_TASK, job)
     return doc
+
+
+def _send(task_name: str, job: JobRun) -> None:
+    """Send the task; the job row is then read again when next used (an in-process worker has
+    updated it through a session of its own)."""
+    jobs.send(_task(task_name), job)
+    db.session.expire(job)
 
 
 def _task(name: str):
@@ -290,7 +297,7 @@ def request_pdf(actor: User, doc: GeneratedDocument) -> GeneratedDocument:
         job = doc.pdf_job
         job.state, job.error, job.finished_at = JobState.QUEUED, None, None
     db.session.commit()
-    jobs.send(_task(PDF_TASK), job)
+    _send(PDF_TASK, job)
     return doc
 
 
@@ -375,7 +382,7 @@ def retry(actor: User, doc: GeneratedDocument) -> GeneratedDocument:
         raise DomainError(_("The document is being generated right now."))
     job.state, job.error, job.finished_at = JobState.QUEUED, None, None
     db.session.commit()
-    jobs.send(_task(GENERATE_TASK), job)
+    _send(GENERATE_TASK, job)
     return doc
 
 
