@@ -75,3 +75,40 @@ def test_council_can_filter_the_audit_log(as_user, ctx):
     assert "+370 458 99999" in resp.get_data(as_text=True)
     resp = client.get("/admin/audit?entity_type=User&action=delete")
     assert "+370 458 99999" not in resp.get_data(as_text=True)
+
+
+def test_rows_removed_by_a_delete_orphan_cascade_are_audited(ctx):
+    """Removing a milestone from a contract's schedule deletes the row through the delete-orphan
+    cascade: it never appears in session.deleted, and the audit log still records it."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from srpp.auth.models import User
+    from srpp.contracts import services as contracts
+    from srpp.contracts.models import MilestoneTrigger
+    from srpp.core.models import AuditAction, AuditEvent
+    from srpp.extensions import db
+    from srpp.orgs.models import Supplier
+    from srpp.orgs.services import municipality_by_code
+
+    officer = db.session.scalar(select(User).where(User.email == "officer.rok@demo.srpp.lt"))
+    supplier = db.session.scalar(select(Supplier).where(Supplier.company_code == "990000001"))
+    contract = contracts.create_contract(
+        officer, contracts.ContractInput(municipality_by_code("ROK").id, supplier.id, "Audit cascade test",
+                                         Decimal("1000.00"), dt.date(2025, 1, 1), dt.date(2025, 12, 31),
+                                         "85312100-0"), contracts.TermsInput())
+    two = [contracts.MilestoneInput("First", MilestoneTrigger.SIGNING, share_percent=Decimal(50)),
+           contracts.MilestoneInput("Second", MilestoneTrigger.SIGNING, share_percent=Decimal(50))]
+    milestones = contracts.set_schedule(officer, contract, two)
+    removed_id = milestones[1].id
+    contracts.set_schedule(officer, contract, [contracts.MilestoneInput("All", MilestoneTrigger.SIGNING,
+                                                                        share_percent=Decimal(100))])
+    db.session.flush()
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "PaymentMilestone",
+                                                       AuditEvent.entity_id == str(removed_id),
+                                                       AuditEvent.action == AuditAction.DELETE))
+    assert event is not None, "the orphan's deletion is in the audit log"
+    assert event.changes["title"] == ["Second", None]
+    assert event.actor_label == officer.email

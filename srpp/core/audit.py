@@ -14,15 +14,16 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.properties import ColumnProperty, RelationshipProperty
 
-from srpp.core.db import utcnow
+from srpp.core.db import Base, utcnow
 from srpp.core.models import AuditAction, AuditEvent
 
 _ACTOR_KEY = "srpp_actor"
 _REQUEST_KEY = "srpp_request_id"
+_DELETED_KEY = "srpp_deleted_rows"
 _SKIP_ALWAYS = {"created_at", "updated_at"}
 
 
@@ -109,6 +110,18 @@ def _changes(obj: Any, action: AuditAction) -> dict[str, list[Any]]:
     return changes
 
 
+def _collect_deleted(mapper: Any, connection: Any, target: Any) -> None:
+    """Rows deleted during the flush, including orphans removed by a delete-orphan cascade (which
+    never appear in ``session.deleted``)."""
+    if getattr(type(target), "__audited__", False):
+        session = object_session(target)
+        if session is not None:
+            session.info.setdefault(_DELETED_KEY, []).append(target)
+
+
+event.listen(Base, "after_delete", _collect_deleted, propagate=True)
+
+
 @event.listens_for(Session, "after_flush")
 def _write_audit_events(session: Session, flush_context: Any) -> None:
     rows: list[dict[str, Any]] = []
@@ -142,7 +155,10 @@ def _write_audit_events(session: Session, flush_context: Any) -> None:
     for obj in session.dirty:
         if session.is_modified(obj, include_collections=True):
             add(obj, AuditAction.UPDATE)
-    for obj in session.deleted:
+    deleted = {id(obj): obj for obj in session.deleted}
+    for obj in session.info.pop(_DELETED_KEY, []):
+        deleted.setdefault(id(obj), obj)
+    for obj in deleted.values():
         add(obj, AuditAction.DELETE)
     if rows:
         session.connection().execute(insert(AuditEvent), rows)
