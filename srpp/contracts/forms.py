@@ -26,7 +26,7 @@ from srpp.contracts.models import Contract, DayType, MilestoneTrigger
 from srpp.contracts.services import STANDARD_TERM, ContractInput, MilestoneInput, TermsInput
 from srpp.core.forms import VersionedForm
 from srpp.payments.services import InvoiceInput
-from srpp.plans.forms import AmountField, parse_amount
+from srpp.plans.forms import AmountField, column_sum, parse_amount
 from srpp.rules.models import ReservationBasis
 
 
@@ -218,21 +218,11 @@ class ScheduleForm(VersionedForm):
 
     @property
     def share_sum(self) -> Decimal:
-        total = Decimal(0)
-        for entry in self.rows.entries:
-            value = parse_amount(entry.form.share_percent.data)
-            if value is not None:
-                total += value
-        return total
+        return column_sum(self.rows, "share_percent")
 
     @property
     def fixed_sum(self) -> Decimal:
-        total = Decimal(0)
-        for entry in self.rows.entries:
-            value = parse_amount(entry.form.fixed_amount.data)
-            if value is not None:
-                total += value
-        return total
+        return column_sum(self.rows, "fixed_amount")
 
 
 # --- invoices and payments ------------------------------------------------------------------------------

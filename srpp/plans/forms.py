@@ -42,6 +42,16 @@ def parse_amount(raw: str | None) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+def column_sum(rows: object, field_name: str) -> Decimal:
+    """The sum of one amount column over a FieldList of row forms (empty or unreadable cells count 0)."""
+    total = Decimal(0)
+    for entry in rows.entries:
+        value = parse_amount(getattr(entry.form, field_name).data)
+        if value is not None:
+            total += value
+    return total
+
+
 class MonthField(StringField):
     """A month typed as YYYY-MM (an <input type="month"> where the browser has one)."""
 

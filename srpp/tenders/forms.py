@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from srpp.core.forms import VersionedForm
-from srpp.plans.forms import AmountField, parse_amount
+from srpp.plans.forms import AmountField, column_sum, parse_amount
 from srpp.rules.models import Procedure, ReservationBasis
 from srpp.tenders.models import CriterionKind
 from srpp.tenders.services import CriterionInput, LotInput
@@ -215,12 +215,7 @@ class CriteriaForm(FlaskForm):
 
     @property
     def weight_sum(self) -> Decimal:
-        total = Decimal(0)
-        for entry in self.rows.entries:
-            value = parse_amount(entry.form.weight.data)
-            if value is not None:
-                total += value
-        return total
+        return column_sum(self.rows, "weight")
 
 
 class BidForm(FlaskForm):
