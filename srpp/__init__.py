@@ -64,6 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from srpp.admin.views import bp as admin_bp
+    from srpp.api.views import bp as api_bp
     from srpp.assets.views import bp as assets_bp
     from srpp.auth.views import bp as auth_bp
     from srpp.clauses.views import bp as clauses_bp
@@ -90,7 +91,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (home_bp, health_bp, auth_bp, orgs_bp, cpv_bp, admin_bp, plans_bp, plan_io_bp, public_bp,
                region_bp, tenders_bp, suppliers_bp, engagement_bp, frameworks_bp, calloffs_bp, clauses_bp,
-               documents_bp, contracts_bp, payments_bp, kpis_bp, risks_bp, assets_bp, reporting_bp, payments_io_bp):
+               documents_bp, contracts_bp, payments_bp, kpis_bp, risks_bp, assets_bp, reporting_bp, payments_io_bp,
+               api_bp):
         app.register_blueprint(bp)
 
 

@@ -63,6 +63,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         "WORKER_ALIVE_SECONDS": 120,
+        # JSON API: requests per token (or per address without one)
+        "API_RATE_LIMIT": env.get("SRPP_API_RATE_LIMIT", "300 per minute"),
+        # OCDS: the registered ocid prefix of the publisher, and the licence of the published data
+        "OCDS_PREFIX": env.get("SRPP_OCDS_PREFIX", "ocds-srpp01"),
+        "OCDS_LICENSE": env.get("SRPP_OCDS_LICENSE", "https://creativecommons.org/licenses/by/4.0/"),
         "PAGE_CACHE": _bool(env.get("SRPP_PAGE_CACHE"), True),
         "SQLALCHEMY_ECHO": _bool(env.get("SRPP_SQL_ECHO")),
         # Redis re-delivers a task whose worker died after this many seconds (tasks acknowledge late)

@@ -1,5 +1,6 @@
 """Imports every model module so the metadata is complete (for Alembic and the tests)."""
 
+from srpp.api import models as api_models  # noqa: F401
 from srpp.assets import models as assets_models  # noqa: F401
 from srpp.auth import models as auth_models  # noqa: F401
 from srpp.clauses import models as clauses_models  # noqa: F401

@@ -52,6 +52,10 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/admin/settings", {"anon": LOGIN, "admin": 200, "*": 403}),
     ("POST", "/admin/settings", {"anon": LOGIN, "admin": 302, "*": 403}),
     # plans (ROK's published demo plan; "officer" is officer.rok)
+    # JSON API (issue 9): public reads answer everyone
+    ("GET", "/api/v1/openapi.json", {"*": 200}),
+    ("GET", "/api/v1/municipalities", {"*": 200}),
+    ("GET", "/api/v1/municipalities/ROK", {"*": 200}),
     ("GET", "/plans/municipality/ROK", {"*": 200}),
     ("POST", "/plans/municipality/ROK/new", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
     ("GET", "/plans/{rok_plan}", {"*": 302}),

@@ -34,7 +34,14 @@ def register(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         code = exc.code or 500
         if _wants_json():
-            return jsonify(error={"code": code, "message": exc.name}), code
+            slug = (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+            resp = jsonify(error={"code": slug, "message": exc.description or exc.name, "parameter": None})
+            resp.status_code = code
+            if exc.response is None and hasattr(exc, "get_headers"):
+                for key, value in exc.get_headers():
+                    if key.lower() not in ("content-type", "content-length"):
+                        resp.headers[key] = value
+            return resp
         template = f"errors/{code}.html" if code in (400, 403, 404, 413, 429) else "errors/generic.html"
         return render_template(template, error=exc, code=code), code
 
@@ -48,5 +55,6 @@ def register(app: Flask) -> None:
         except Exception:  # the database itself may be what failed
             log.warning("rollback after error failed", exc_info=True)
         if _wants_json():
-            return jsonify(error={"code": 500, "message": "Internal Server Error"}), 500
+            return jsonify(error={"code": "internal_server_error", "message": "Internal Server Error",
+                                  "parameter": None}), 500
         return render_template("errors/500.html", code=500), 500

@@ -1,0 +1,3 @@
+"""Write operations of ``/api/v1`` (API token with write access)."""
+
+from __future__ import annotations
