@@ -1,5 +1,5 @@
 FROM python:3.11-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libreoffice-writer-nogui fonts-crosextra-carlito \
+RUN apt-get update && apt-get install -y --no-install-recommends libreoffice-writer-nogui fonts-crosextra-carlito postgresql-client \
     fonts-crosextra-caladea && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml ./

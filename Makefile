@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app srpp
 PO := $(wildcard srpp/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test bench translations extract-messages lint worker beat clean
+.PHONY: run test bench translations extract-messages lint worker beat clean audit-deps
 
 run: $(STAMP) $(MO)
 	$(FLASK) db upgrade
@@ -37,6 +37,9 @@ translations: $(MO)
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o srpp/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i srpp/translations/messages.pot -d srpp/translations --no-fuzzy-matching
+
+audit-deps: $(STAMP)
+	$(BIN)/python scripts/audit-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

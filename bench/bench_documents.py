@@ -398,16 +398,18 @@ def measure_render(lang: str = "lt") -> RenderResult:
 class Worker:
     """A ``celery worker`` process (the command line of tests/conftest.py's WorkerProcess)."""
 
-    def __init__(self, name: str, concurrency: int = 1) -> None:
+    def __init__(self, name: str, concurrency: int = 1, url: str = URL, redis_url: str = REDIS_URL,
+                 secret: str = SECRET) -> None:
         self.name = name
         self.concurrency = concurrency
+        self.url, self.redis_url, self.secret = url, redis_url, secret
         self.log = Path(tempfile.mkdtemp(prefix="srpp-bench-worker-")) / f"{name}.log"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Worker:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
-        env.update({"DATABASE_URL": URL, "REDIS_URL": REDIS_URL, "SRPP_ARGON2_PROFILE": "test",
-                    "SECRET_KEY": SECRET, "PYTHONUNBUFFERED": "1"})
+        env.update({"DATABASE_URL": self.url, "REDIS_URL": self.redis_url, "SRPP_ARGON2_PROFILE": "test",
+                    "SECRET_KEY": self.secret, "PYTHONUNBUFFERED": "1"})
         with open(self.log, "w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel=INFO",

@@ -17,7 +17,15 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from bench import bench_documents, bench_opportunities, bench_pages, bench_payments, bench_synth
+from bench import (
+    bench_documents,
+    bench_load,
+    bench_ocds,
+    bench_opportunities,
+    bench_pages,
+    bench_payments,
+    bench_synth,
+)
 
 
 class Benchmark(Protocol):
@@ -31,8 +39,11 @@ class Benchmark(Protocol):
 
 #: in order: bench_synth (re)creates the database the later ones read; bench_documents makes (and drops)
 #: a database of its own and starts (and stops) its own Celery workers; bench_payments makes (and drops)
-#: a database of its own with 1 000 000 invoices
-BENCHMARKS: list[Benchmark] = [bench_synth, bench_pages, bench_opportunities, bench_documents, bench_payments]
+#: a database of its own with 1 000 000 invoices; bench_load builds ``srpp_load`` (the synthetic and the demo
+#: region) when it is not there yet and starts (and stops) gunicorn and two Celery workers; bench_ocds makes
+#: (and drops) a database of its own per size
+BENCHMARKS: list[Benchmark] = [bench_synth, bench_pages, bench_opportunities, bench_documents, bench_payments,
+                               bench_load, bench_ocds]
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -92,6 +103,7 @@ def replace_parts(path: Path, parts: list[list[str]]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     names = {b.__name__.rsplit(".", 1)[-1]: b for b in BENCHMARKS}
+    names.update({name.removeprefix("bench_"): b for name, b in list(names.items())})  # ``load`` = ``bench_load``
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("only", nargs="*", metavar="BENCHMARK",
                         help=f"run only these ({', '.join(names)}) and replace only their parts of the results")

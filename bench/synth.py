@@ -160,9 +160,17 @@ def copy_rows(conn: Connection, table_name: str, columns: Sequence[str], rows: I
             copy.write_row(row)
 
 
-def ids_by(conn: Connection, key: Any, ident: Any) -> dict[Any, int]:
-    """``{key: id}`` for every row, e.g. ``ids_by(conn, Supplier.company_code, Supplier.id)``."""
-    return dict(conn.execute(select(key, ident)).all())
+def ids_by(conn: Connection, key: Any, ident: Any, *where: Any) -> dict[Any, int]:
+    """``{key: id}`` for every row (that ``where`` selects), e.g. ``ids_by(conn, Supplier.company_code,
+    Supplier.id)``."""
+    return dict(conn.execute(select(key, ident).where(*where)).all())
+
+
+#: the rows the generators made, so that they also fill a database that holds other data (the demo
+#: region, for bench/bench_load.py) without touching it
+SYNTHETIC_REGION = Region.code.startswith("SYN-R")
+SYNTHETIC_MUNICIPALITY = Municipality.code.startswith("SYN")
+SYNTHETIC_SUPPLIER = Supplier.is_demo.is_(False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,11 +305,11 @@ def suppliers(conn: Connection, rng: random.Random, scale: Scale) -> None:
                                   "description_en", "staff_count", "max_contract_value", "contact_name",
                                   "contact_email", "contact_phone", "is_demo"), rows)
 
-    supplier_ids = ids_by(conn, Supplier.company_code, Supplier.id)
+    supplier_ids = ids_by(conn, Supplier.company_code, Supplier.id, Supplier.company_code.in_(kind_of))
     categories = conn.execute(select(ServiceCategory.id, ServiceCategory.is_bundle)).all()
     single = [cid for cid, bundle in categories if not bundle]
     bundles = [cid for cid, bundle in categories if bundle]
-    region_of = ids_by(conn, Municipality.id, Municipality.region_id)
+    region_of = ids_by(conn, Municipality.id, Municipality.region_id, SYNTHETIC_MUNICIPALITY)
     by_region: dict[int, list[int]] = {}
     for mid, rid in sorted(region_of.items()):
         by_region.setdefault(rid, []).append(mid)
@@ -334,9 +342,9 @@ def users_and_memberships(conn: Connection, rng: random.Random, scale: Scale) ->
     password_hash = PasswordHasher().hash(PASSWORD, salt=rng.randbytes(16))
     # (e-mail, role, scope column, scope id)
     accounts: list[tuple[str, Role, str | None, int | None]] = [(f"admin@{EMAIL_DOMAIN}", Role.ADMIN, None, None)]
-    for code, rid in sorted(ids_by(conn, Region.code, Region.id).items()):
+    for code, rid in sorted(ids_by(conn, Region.code, Region.id, SYNTHETIC_REGION).items()):
         accounts.append((f"council.{code.lower()}@{EMAIL_DOMAIN}", Role.COUNCIL_VIEWER, "region_id", rid))
-    for code, mid in sorted(ids_by(conn, Municipality.code, Municipality.id).items()):
+    for code, mid in sorted(ids_by(conn, Municipality.code, Municipality.id, SYNTHETIC_MUNICIPALITY).items()):
         accounts.append((f"officer.{code.lower()}@{EMAIL_DOMAIN}", Role.PROCUREMENT_OFFICER, "municipality_id", mid))
         accounts.append((f"finance.{code.lower()}@{EMAIL_DOMAIN}", Role.FINANCE_OFFICER, "municipality_id", mid))
     copy_rows(conn, "users", ("email", "full_name", "password_hash", "locale", "active", "is_demo"), (
@@ -364,7 +372,7 @@ def plans_and_items(conn: Connection, rng: random.Random, scale: Scale) -> None:
     categories = conn.execute(select(ServiceCategory.id, ServiceCategory.main_cpv,
                                      ServiceCategory.priority_area)).all()
     funding = [row[0] for row in conn.execute(select(FundingMeasure.id))]
-    municipalities = sorted(ids_by(conn, Municipality.code, Municipality.id).items())
+    municipalities = sorted(ids_by(conn, Municipality.code, Municipality.id, SYNTHETIC_MUNICIPALITY).items())
     start, end = dt.date(2026, 10, 1), dt.date(2027, 9, 30)
     published_v1 = dt.datetime(2026, 4, 1, 9, tzinfo=dt.UTC)
     published_v2 = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
@@ -413,7 +421,7 @@ def tenders_and_lots(conn: Connection, rng: random.Random, scale: Scale) -> None
     from srpp.tenders.models import Tender
 
     categories = conn.execute(select(ServiceCategory.id, ServiceCategory.main_cpv)).all()
-    municipalities = sorted(ids_by(conn, Municipality.code, Municipality.id).items())
+    municipalities = sorted(ids_by(conn, Municipality.code, Municipality.id, SYNTHETIC_MUNICIPALITY).items())
     per_tender = 10
     count = max(1, scale.lots // per_tender)
     published = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
@@ -424,7 +432,8 @@ def tenders_and_lots(conn: Connection, rng: random.Random, scale: Scale) -> None
          None if state == "draft" else published, dt.date(2027, 1 + n % 12, 15), 1)
         for n in range(count) for state in [rng.choice(states)]
     ))
-    tenders = conn.execute(select(Tender.id, Tender.municipality_id, Tender.state)).all()
+    tenders = conn.execute(select(Tender.id, Tender.municipality_id, Tender.state)
+                           .where(Tender.title.startswith("Synthetic tender "))).all()
     reservations = ["none", "none", "res-ws", "lt-23-1-5", "none", "res-pub-ser"]
 
     def lots():
@@ -496,9 +505,9 @@ def contracts(conn: Connection, rng: random.Random, scale: Scale) -> None:
             "SELECT sm.municipality_id, sm.supplier_id FROM supplier_municipalities sm"
             " JOIN suppliers s ON s.id = sm.supplier_id WHERE s.kind <> 'support_body' ORDER BY 1, 2")):
         served.setdefault(mid, []).append(sid)
-    anyone = sorted(sid for sid, kind in ids_by(conn, Supplier.id, Supplier.kind).items()
+    anyone = sorted(sid for sid, kind in ids_by(conn, Supplier.id, Supplier.kind, SYNTHETIC_SUPPLIER).items()
                     if kind != SupplierKind.SUPPORT_BODY.value)
-    municipality_ids = sorted(ids_by(conn, Municipality.id, Municipality.id))
+    municipality_ids = sorted(ids_by(conn, Municipality.id, Municipality.id, SYNTHETIC_MUNICIPALITY))
     cpvs = list(conn.scalars(select(ServiceCategory.main_cpv).order_by(ServiceCategory.id)))
     if not (municipality_ids and anyone and cpvs):
         return
@@ -568,7 +577,8 @@ def invoices_and_payments(conn: Connection, rng: random.Random, scale: Scale) ->
 
     cs = conn.execute(select(Contract.id, Contract.municipality_id, Contract.supplier_id, Contract.reference,
                              Contract.start_date, Contract.end_date, Contract.value, Contract.payment_term_days,
-                             Contract.acceptance_days).order_by(Contract.id)).all()
+                             Contract.acceptance_days).where(Contract.reference.startswith("SYN-C"))
+                       .order_by(Contract.id)).all()
     first, last = PAYMENTS_FROM.toordinal(), PAYMENTS_AS_OF.toordinal()
     overlaps = [max(0, min(c.end_date.toordinal(), last) - max(c.start_date.toordinal(), first) + 1) for c in cs]
     total = sum(overlaps)

@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from srpp.home.health import bp as health_bp
     from srpp.home.views import bp as home_bp
     from srpp.kpis.views import bp as kpis_bp
+    from srpp.opendata.views import bp as opendata_bp
     from srpp.orgs.views import bp as orgs_bp
     from srpp.payments.supplier_views import bp as payments_io_bp
     from srpp.payments.views import bp as payments_bp
@@ -92,7 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (home_bp, health_bp, auth_bp, orgs_bp, cpv_bp, admin_bp, plans_bp, plan_io_bp, public_bp,
                region_bp, tenders_bp, suppliers_bp, engagement_bp, frameworks_bp, calloffs_bp, clauses_bp,
                documents_bp, contracts_bp, payments_bp, kpis_bp, risks_bp, assets_bp, reporting_bp, payments_io_bp,
-               api_bp):
+               api_bp, opendata_bp):
         app.register_blueprint(bp)
 
 

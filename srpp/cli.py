@@ -98,3 +98,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(clauses_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ref_cli)
+
+    from srpp.core.backup import cli as backup_cli
+
+    app.cli.add_command(backup_cli)

@@ -58,6 +58,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
         "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get("SRPP_LOGIN_RATE_LIMIT", "30 per 15 minutes"),
+        # password reset links: valid this many seconds; requests limited per address
+        "PASSWORD_RESET_MAX_AGE": int(env.get("SRPP_PASSWORD_RESET_MAX_AGE", "3600")),
+        "PASSWORD_RESET_RATE_LIMIT": env.get("SRPP_PASSWORD_RESET_RATE_LIMIT", "10 per hour"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # a Redis outage must not lock everybody out: limits fall back to memory, errors are logged
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

@@ -10,6 +10,7 @@ region is loaded, and each test runs inside a transaction that is rolled back af
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -63,6 +64,9 @@ TEST_CONFIG = {
     "CELERY_EAGER": True,
     "SECRET_KEY": "test-secret",
     "PAGE_CACHE": False,  # pages are cached per generation; tests/test_cache.py turns it on
+    # the limiter is one object for every app a test makes: keep its storage in memory, so an app made
+    # with an unreachable Redis (the fault tests) does not leave it pointing there
+    "RATELIMIT_STORAGE_URI": "memory://",
 }
 
 
@@ -93,9 +97,9 @@ def service_app(app, app_config: dict):
     return create_app(app_config)
 
 
-@pytest.fixture()
-def conn(app):
-    """Bind every session of this test to one connection inside a transaction that is rolled back."""
+@contextlib.contextmanager
+def bound_connection(app):
+    """Bind every session to one connection inside a transaction that is rolled back at the end."""
     from srpp.extensions import db
 
     engine = app.extensions["srpp_engine"]
@@ -110,6 +114,13 @@ def conn(app):
         if outer.is_active:
             outer.rollback()
         connection.close()
+
+
+@pytest.fixture()
+def conn(app):
+    """Bind every session of this test to one connection inside a transaction that is rolled back."""
+    with bound_connection(app) as connection:
+        yield connection
 
 
 @pytest.fixture()
@@ -351,3 +362,17 @@ def page(browser, live_server):
     pg.set_default_timeout(15000)
     yield pg
     context.close()
+
+
+def browser_login(page, email: str, password: str = "demo12345") -> None:
+    """Log in through the form in Chromium and make sure the interface is in English (a user's saved
+    language may be Lithuanian)."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").last.click()
+    page.wait_for_load_state("load")
+    if page.locator("html").get_attribute("lang") != "en":
+        with page.expect_navigation():
+            page.select_option("#lang-select", "en")

@@ -24,6 +24,10 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/logout", {"*": 302}),
     ("POST", "/language", {"*": 302}),
     ("GET", "/language/lt", {"*": 302}),
+    ("GET", "/password/forgot", {"*": 200}),
+    ("POST", "/password/forgot", {"*": 200}),
+    ("GET", "/password/reset/not-a-token", {"*": 302}),
+    ("POST", "/password/reset/not-a-token", {"*": 302}),
     ("GET", "/account", {"anon": LOGIN, "*": 200}),
     ("POST", "/account", {"anon": LOGIN, "*": 200}),
     ("GET", "/municipalities", {"*": 200}),
@@ -46,16 +50,73 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/admin/users/{officer_user}/memberships", {"anon": LOGIN, "admin": 302, "*": 403}),
     ("POST", "/admin/users/{officer_user}/unlock", {"anon": LOGIN, "admin": 302, "*": 403}),
     ("POST", "/admin/memberships/{officer_membership}/delete", {"anon": LOGIN, "admin": 302, "*": 403}),
+    ("GET", "/admin/users/{officer_user}/personal-data", {"anon": LOGIN, "admin": 200, "*": 403}),
+    ("POST", "/admin/users/{officer_user}/erase", {"anon": LOGIN, "admin": 302, "*": 403}),
     ("GET", "/admin/audit", {"anon": LOGIN, "admin": 200, "council": 200, "*": 403}),
     ("GET", "/admin/workers", {"anon": LOGIN, "admin": 200, "*": 403}),
     ("POST", "/admin/workers/ping", {"anon": LOGIN, "admin": 302, "*": 403}),
     ("GET", "/admin/settings", {"anon": LOGIN, "admin": 200, "*": 403}),
     ("POST", "/admin/settings", {"anon": LOGIN, "admin": 302, "*": 403}),
     # plans (ROK's published demo plan; "officer" is officer.rok)
+    # exports (issue 9): the same filters and permissions as their pages
+    ("GET", "/region/plan.csv", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/region/plan.xlsx", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/opportunities.csv", {"*": 200}),
+    ("GET", "/opportunities.xlsx", {"*": 200}),
+    ("GET", "/frameworks/export.csv", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/frameworks/export.xlsx", {"anon": LOGIN, "seo": 403, "*": 200}),
+    ("GET", "/contracts/export.csv", {"anon": LOGIN, "*": 200}),
+    ("GET", "/contracts/export.xlsx", {"anon": LOGIN, "*": 200}),
+    ("GET", "/payments/dashboard.csv", {"anon": LOGIN, "seo": 403, "officer": 403, "*": 200}),
+    ("GET", "/payments/dashboard.xlsx", {"anon": LOGIN, "seo": 403, "officer": 403, "*": 200}),
+    ("GET", "/payments/dashboard/ROK/invoices.csv", {"anon": LOGIN, "seo": 403, "officer": 403, "*": 200}),
+    ("GET", "/payments/dashboard/ROK/invoices.xlsx?list=late", {"anon": LOGIN, "seo": 403, "officer": 403, "*": 200}),
+    ("GET", "/payments/dashboard/BIR/invoices.csv", {"anon": LOGIN, "seo": 403, "officer": 403, "finance": 403, "*": 200}),
+    ("GET", "/payments/dashboard/XXX/invoices.csv", {"anon": LOGIN, "seo": 403, "officer": 403, "*": 404}),
+    # OCDS release packages (issue 9): public, published processes only
+    ("GET", "/api/ocds/release-package.json", {"*": 200}),
+    ("GET", "/api/ocds/release-package-full.json", {"*": 200}),
+    ("GET", "/api/ocds/releases/ocds-srpp01-tender-{pas_tender}.json", {"*": 200}),
+    ("GET", "/api/ocds/releases/ocds-srpp01-tender-{rok_tender}.json", {"*": 404}),
     # JSON API (issue 9): public reads answer everyone
     ("GET", "/api/v1/openapi.json", {"*": 200}),
+    ("GET", "/api/v1/docs", {"*": 200}),
+    ("POST", "/api/v1/plan-items", {"*": 401}),
+    ("PATCH", "/api/v1/plan-items/{rok_item_uid}", {"*": 401}),
+    ("DELETE", "/api/v1/plan-items/{rok_item_uid}", {"*": 401}),
+    ("POST", "/api/v1/invoices/import", {"*": 401}),
+    ("GET", "/account/api-tokens", {"anon": LOGIN, "*": 200}),
+    ("POST", "/account/api-tokens", {"anon": LOGIN, "*": 200}),
+    ("POST", "/account/api-tokens/{officer_token}/revoke", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
     ("GET", "/api/v1/municipalities", {"*": 200}),
     ("GET", "/api/v1/municipalities/ROK", {"*": 200}),
+    ("GET", "/api/v1/plans", {"*": 200}),
+    ("GET", "/api/v1/plans/{rok_plan}", {"*": 200}),
+    ("GET", "/api/v1/plans/999999999", {"*": 404}),
+    ("GET", "/api/v1/plan-versions/{rok_version}", {"*": 200}),
+    ("GET", "/api/v1/plan-items", {"*": 200}),
+    ("GET", "/api/v1/plan-items/{rok_item_uid}", {"*": 200}),
+    ("GET", "/api/v1/tenders", {"*": 200}),
+    ("GET", "/api/v1/tenders/{rok_tender}", {"anon": 404, "seo": 403, "*": 200}),
+    ("GET", "/api/v1/lots", {"*": 200}),
+    ("GET", "/api/v1/lots/{rok_lot}", {"anon": 404, "seo": 403, "*": 200}),
+    ("GET", "/api/v1/lots/{pas_lot}", {"*": 200}),
+    ("GET", "/api/v1/frameworks", {"*": 200}),
+    ("GET", "/api/v1/frameworks/{fa_mob}", {"*": 200}),
+    ("GET", "/api/v1/call-offs", {"anon": 401, "seo": 403, "*": 200}),
+    ("GET", "/api/v1/call-offs/999999999", {"anon": 401, "seo": 403, "*": 404}),
+    ("GET", "/api/v1/contracts", {"anon": 401, "*": 200}),
+    ("GET", "/api/v1/contracts/{rok_contract}", {"anon": 401, "*": 200}),
+    ("GET", "/api/v1/contracts/{rok_other_contract}", {"anon": 401, "seo": 403, "*": 200}),
+    ("GET", "/api/v1/contracts/{rok_contract}/milestones", {"anon": 401, "*": 200}),
+    ("GET", "/api/v1/contracts/{rok_other_contract}/milestones", {"anon": 401, "seo": 403, "*": 200}),
+    ("GET", "/api/v1/milestones", {"anon": 401, "*": 200}),
+    ("GET", "/api/v1/invoices", {"anon": 401, "*": 200}),
+    ("GET", "/api/v1/invoices/{rok_invoice}", {"anon": 401, "*": 200}),
+    ("GET", "/api/v1/invoices/999999999", {"anon": 401, "*": 404}),
+    ("GET", "/api/v1/indicators", {"*": 200}),
+    ("GET", "/api/v1/indicators/F1", {"*": 200}),
+    ("GET", "/api/v1/indicators/R-BID-ERROR-RATE", {"anon": 404, "seo": 403, "*": 200}),
     ("GET", "/plans/municipality/ROK", {"*": 200}),
     ("POST", "/plans/municipality/ROK/new", {"anon": LOGIN, "admin": 302, "officer": 302, "*": 403}),
     ("GET", "/plans/{rok_plan}", {"*": 302}),
@@ -314,16 +375,21 @@ def _ids(app):
         from srpp.plans.services import current_published
 
         rok_version = current_published(municipality_by_code("ROK"))
+        from srpp.api import services as api_services
+
+        token, _plain = api_services.issue(officer, "access matrix")
+        db.session.commit()
         ids = {"seo_supplier": seo.id, "other_supplier": other.id, "officer_user": officer.id,
                "officer_membership": membership.id, "rok_version": rok_version.id,
-               "rok_plan": rok_version.plan_id, "rok_item": rok_version.items[0].id}
+               "rok_plan": rok_version.plan_id, "rok_item": rok_version.items[0].id,
+               "officer_token": token.id}
         ids.update(_tender_ids(officer, rok_version))
         from srpp.tenders.models import Lot, LotState, Tender, TenderState
 
         pas_lot = db.session.scalar(
             select(Lot).join(Tender).where(Tender.state == TenderState.PUBLISHED, Lot.state == LotState.OPEN,
                                            Tender.municipality_id == municipality_by_code("PAS").id).limit(1))
-        ids.update(pas_lot=pas_lot.id, rok_item_uid=rok_version.items[0].uid)
+        ids.update(pas_lot=pas_lot.id, pas_tender=pas_lot.tender_id, rok_item_uid=rok_version.items[0].uid)
         from srpp.frameworks.models import FrameworkAgreement
 
         fa_mob = db.session.scalar(select(FrameworkAgreement).where(FrameworkAgreement.code == "FA-MOB-DRT-2026"))
@@ -431,7 +497,8 @@ def test_matrix_covers_every_route(app):
         def __missing__(self, key):
             return "1"
 
-    covered = {(adapter.match(url.format_map(AnyId()), method=method)[0], method) for method, url, _ in MATRIX}
+    covered = {(adapter.match(url.format_map(AnyId()).split("?")[0], method=method)[0], method)
+               for method, url, _ in MATRIX}
     routes = {
         (rule.endpoint, method)
         for rule in app.url_map.iter_rules()
@@ -499,3 +566,67 @@ def test_unknown_permission_is_an_error(ctx):
     admin = ctx.scalar(select(User).where(User.email == "admin@demo.srpp.lt"))
     with pytest.raises(LookupError):
         can(admin, "no.such.permission")
+
+
+def _rok_owned(url: str) -> bool:
+    """Rows acting on ROK's own objects: a ROK id placeholder or the ROK code in the URL."""
+    return "{rok" in url or "/ROK" in url
+
+
+@pytest.mark.parametrize("role,counterpart,at_least", [("officer", "officer.bir@demo.srpp.lt", 20),
+                                                       ("finance", "finance.bir@demo.srpp.lt", 8)])
+def test_another_municipality_cannot_change_rok_objects(app, client, role, counterpart, at_least):
+    """Object-level checks, for every resource at once: each change a ROK officer may make to a ROK object
+    (a MATRIX row where the ROK role succeeds and an SEO member does not) is refused to the same role of BIR,
+    which is what changing the id in the URL gives an attacker. Audit events prove nothing was written."""
+    from sqlalchemy import func, select
+
+    from srpp.core.models import AuditEvent
+    from srpp.extensions import db
+
+    ids = _ids(app)
+    rows = [(m, u) for m, u, exp in MATRIX
+            if m != "GET" and _rok_owned(u)
+            and exp.get(role, exp.get("*")) in (200, 201, 302)
+            and exp.get("seo", exp.get("*")) in (403, 401, 404, LOGIN)]
+    assert len(rows) >= at_least, "the object-level check must cover the ROK write routes"
+
+    def audit_count() -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count(AuditEvent.id)))
+
+    client.post("/logout")
+    assert client.post("/login", data={"email": counterpart, "password": "demo12345"}).status_code == 302
+    before = audit_count()
+    failures = []
+    for method, url in rows:
+        resp = client.open(url.format(**ids), method=method)
+        if resp.status_code not in (403, 404):
+            failures.append(f"{method} {url} as {counterpart}: {resp.status_code}")
+    assert not failures, "\n".join(failures)
+    # the login itself may be audited (last_login_at); nothing else
+    assert audit_count() - before == 0
+
+
+def test_every_other_http_method_is_refused(app, client):
+    """Every URL answers 405 (never 500, never a handler) to the methods no route declares for it."""
+    import re
+
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    adapter = app.url_map.bind("localhost")
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        url = re.sub(r"<[^>]+>", "1", rule.rule)
+        for method in ("PUT", "PATCH", "DELETE", "POST", "GET"):
+            try:
+                adapter.match(url, method=method)
+                continue  # some route takes this method at this URL
+            except (MethodNotAllowed, NotFound):
+                pass
+            resp = client.open(url, method=method)
+            if resp.status_code not in (404, 405):
+                failures.append(f"{method} {rule.rule}: {resp.status_code}")
+    assert not failures, "\n".join(failures[:30])

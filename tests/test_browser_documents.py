@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from tests.conftest import unlock_user
+from tests.conftest import browser_login, unlock_user
 
 pytestmark = pytest.mark.browser
 
@@ -16,16 +16,7 @@ OFFICER = "officer.pas@demo.srpp.lt"
 UNIT = "Pasvalio socialinių paslaugų centras & partneriai"
 
 
-def _login(page, email, password="demo12345"):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").last.click()
-    page.wait_for_load_state("load")
-    if page.locator("html").get_attribute("lang") != "en":
-        with page.expect_navigation():
-            page.select_option("#lang-select", "en")
+_login = browser_login
 
 
 def test_officer_previews_fills_generates_and_downloads_the_specification(page, live_database_url):

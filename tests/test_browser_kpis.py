@@ -11,21 +11,14 @@ import re
 import docx
 import pytest
 
+from tests.conftest import browser_login
+
 pytestmark = pytest.mark.browser
 
 COUNCIL = "council@demo.srpp.lt"
 
 
-def _login(page, email, password="demo12345"):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").last.click()
-    page.wait_for_load_state("load")
-    if page.locator("html").get_attribute("lang") != "en":
-        with page.expect_navigation():
-            page.select_option("#lang-select", "en")
+_login = browser_login
 
 
 def test_council_follows_a_red_indicator_to_its_risk_and_records_and_generates_the_report(page, live_server):

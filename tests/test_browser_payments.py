@@ -10,22 +10,15 @@ import uuid
 
 import pytest
 
+from tests.conftest import browser_login
+
 pytestmark = pytest.mark.browser
 
 FINANCE = "finance.bir@demo.srpp.lt"
 COUNCIL = "council@demo.srpp.lt"
 
 
-def _login(page, email, password="demo12345"):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").last.click()
-    page.wait_for_load_state("load")
-    if page.locator("html").get_attribute("lang") != "en":
-        with page.expect_navigation():
-            page.select_option("#lang-select", "en")
+_login = browser_login
 
 
 def _logout(page):

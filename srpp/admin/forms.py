@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from srpp.core.models import AuditAction
 
@@ -24,3 +24,10 @@ class AuditFilterForm(FlaskForm):
         self.entity_type.choices = [("", _l("All"))] + [(t, t) for t in entity_types]
         self.action.choices = [("", _l("All"))] + AuditAction.choices()
         self.municipality_id.choices = [("", _l("All"))] + [(m.id, m.name) for m in municipalities]
+
+
+class EraseForm(FlaskForm):
+    """Erasing a person's data cannot be undone: the administrator types the account's e-mail address."""
+
+    confirm = StringField(_l("Type the account's e-mail address to confirm"),
+                          validators=[DataRequired(), Length(max=254)])

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from srpp.admin import services
-from srpp.admin.forms import AuditFilterForm
+from srpp.admin.forms import AuditFilterForm, EraseForm
+from srpp.auth import privacy
 from srpp.auth import services as auth_services
 from srpp.auth.forms import MembershipForm, UserCreateForm, UserEditForm
 from srpp.auth.models import Membership, Role, User
@@ -75,7 +78,38 @@ def user_edit(user_id: int):
             flash(_("The user was saved."), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template("admin/user_edit.html", user=user, form=form, mform=mform,
-                           locked_until=auth_services.locked_until(user.email))
+                           lock=auth_services.lock_state(user.email), erase_form=EraseForm(formdata=None),
+                           erased=privacy.is_erased(user))
+
+
+@bp.route("/users/<int:user_id>/personal-data")
+@permission_required("admin.manage")
+def user_personal_data(user_id: int):
+    user = db.get_or_404(User, user_id)
+    data = privacy.export_personal_data(current_user, user)
+    db.session.commit()  # the audit event of the export
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="personal-data-user-{user.id}.json"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.route("/users/<int:user_id>/erase", methods=["POST"])
+@permission_required("admin.manage")
+def user_erase(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = EraseForm()
+    if not form.validate_on_submit() or form.confirm.data.strip().lower() != user.email:
+        flash(_("Nothing was erased: type the account's e-mail address exactly to confirm."), "error")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+    try:
+        privacy.erase_personal_data(current_user, user)
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        flash(_("The personal data of user #%(id)d were erased.", id=user_id), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
 @bp.route("/users/<int:user_id>/memberships", methods=["POST"])

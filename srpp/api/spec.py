@@ -33,10 +33,19 @@ REF = "#/components/schemas/{model}"
 
 # --- errors ------------------------------------------------------------------------------------
 
+class ErrorDetail(BaseModel):
+    """One of several problems (a refused import lists every row and field)."""
+
+    row: int | None = Field(None, description="the 1-based position of the item in the list sent, when in a list")
+    parameter: str | None = Field(None, description="the body field at fault, e.g. `invoices.2.amount`")
+    message: str
+
+
 class ErrorBody(BaseModel):
     code: str = Field(description="machine-readable error code, e.g. `invalid_parameter`")
     message: str = Field(description="what went wrong, in the language asked for")
     parameter: str | None = Field(None, description="the query parameter or body field at fault")
+    details: list[ErrorDetail] | None = Field(None, description="every problem, when there are several")
 
 
 class ErrorResponse(BaseModel):
@@ -44,13 +53,18 @@ class ErrorResponse(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, parameter: str | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, parameter: str | None = None,
+                 details: list[ErrorDetail] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.parameter = status, code, message, parameter
+        self.details = details
 
     def response(self):
-        body = ErrorResponse(error=ErrorBody(code=self.code, message=self.message, parameter=self.parameter))
-        resp = jsonify(body.model_dump(mode="json"))
+        error = ErrorBody(code=self.code, message=self.message, parameter=self.parameter)
+        if self.details:
+            error.details = self.details
+        # ``details`` only appears when given (exclude_unset); code, message and parameter always do
+        resp = jsonify(ErrorResponse(error=error).model_dump(mode="json", exclude_unset=True))
         resp.status_code = self.status
         if self.status == 401:
             resp.headers["WWW-Authenticate"] = 'Bearer realm="srpp"'
@@ -89,6 +103,8 @@ class Page(BaseModel, Generic[T]):
 
 
 MAX_PAGE_SIZE = 200
+#: the largest id (PostgreSQL ``integer``): a larger one in a path is a 404, not a database error
+MAX_ID = 2_147_483_647
 
 
 def paginate(stmt, query: PageQuery, convert: Callable[[Any], T]) -> Page[T]:
@@ -173,10 +189,31 @@ def _validation_error(exc: ValidationError, where: str) -> ApiError:
                     parameter=loc)
 
 
+def _storable(value: Any) -> bool:
+    """Whether every string in a JSON value can be stored: PostgreSQL refuses NUL characters and
+    text that is not valid UTF-8 (lone surrogates), so such input is a 400, never a 500."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
+
+
 def _parse_query(model: type[BaseModel]) -> BaseModel:
     raw: dict[str, Any] = {}
     for key in request.args:
         values = request.args.getlist(key)
+        if not _storable([key, *values]):
+            raise ApiError(400, "invalid_parameter", _("Invalid value for %(param)s: %(detail)s", param=key,
+                                                       detail=_("unusable characters")), parameter=key)
         field = model.model_fields.get(key)
         is_list = field is not None and "list" in str(field.annotation)
         raw[key] = values if is_list else values[-1]
@@ -190,6 +227,9 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
     data = request.get_json(silent=True)
     if data is None:
         raise ApiError(400, "invalid_body", _("The request body must be a JSON object."))
+    if not _storable(data):
+        raise ApiError(400, "invalid_body", _("Invalid value for %(param)s: %(detail)s", param="body",
+                                              detail=_("unusable characters")))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -204,13 +244,17 @@ def operation(bp: Blueprint, rule: str, *, summary: str, tag: str, response: Any
     write = method not in ("GET", "HEAD")
 
     def deco(fn: Callable) -> Callable:
-        op = Operation(bp.name, rule, method, fn.__name__, summary, description or (fn.__doc__ or "").strip(),
-                       tag, auth, write, query, body, response, status, errors, content_type)
+        # the full path (with the blueprint's prefix): the OpenAPI document lists it under that
+        op = Operation(bp.name, (bp.url_prefix or "") + rule, method, fn.__name__, summary,
+                       description or (fn.__doc__ or "").strip(), tag, auth, write, query, body, response, status, errors, content_type)
         OPERATIONS.append(op)
 
         @wraps(fn)
         def view(**kwargs: Any):
             try:
+                if not _storable(list(kwargs.values())) or any(
+                        isinstance(v, int) and v > MAX_ID for v in kwargs.values()):
+                    raise not_found()  # no such row: ids are PostgreSQL integers
                 user = _authenticate(op)
                 if user is not None:
                     from srpp.core.audit import bind_actor
@@ -243,7 +287,8 @@ def operation(bp: Blueprint, rule: str, *, summary: str, tag: str, response: Any
 
 # --- the OpenAPI document ------------------------------------------------------------------------
 
-_CONVERTERS = {"int": {"type": "integer", "minimum": 0}, "string": {"type": "string"}, "path": {"type": "string"}}
+_CONVERTERS = {"int": {"type": "integer", "minimum": 0, "maximum": MAX_ID}, "string": {"type": "string"},
+               "path": {"type": "string"}}
 _ERROR_TEXT = {400: "Invalid parameter or body", 401: "Missing or invalid API token", 403: "Not allowed",
                404: "Not found", 409: "Changed by someone else", 422: "A business rule refused the change",
                429: "Rate limit exceeded"}

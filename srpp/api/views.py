@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 from flask_limiter.util import get_remote_address
 
 from srpp.api import spec
@@ -41,6 +41,17 @@ def openapi_json():
     response = jsonify(document())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+@bp.get("/docs")
+@limiter.exempt
+def docs():
+    """The browsable documentation, rendered from the same OpenAPI document."""
+    from srpp.api import docs as api_docs
+
+    base = request.url_root.rstrip("/")
+    return render_template("api/docs.html", docs=api_docs.build(document(), base), base_url=base,
+                           rate_limit=current_app.config["API_RATE_LIMIT"], max_page_size=spec.MAX_PAGE_SIZE)
 
 
 @bp.after_request

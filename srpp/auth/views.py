@@ -1,12 +1,29 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from srpp.auth import services
-from srpp.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm
+from srpp.auth import reset, services
+from srpp.auth.forms import (
+    AccountForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    PasswordForm,
+    ResetPasswordForm,
+)
 from srpp.core.errors import DomainError
 from srpp.core.forms import apply_domain_error
 from srpp.core.web import safe_next_url
@@ -57,6 +74,47 @@ def login():
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
         return redirect(safe_next_url(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
+
+
+def _reset_limit() -> str:
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def password_forgot():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        reset.request_reset(form.email.data)
+        db.session.commit()
+        # the same answer whether or not the address has an account
+        flash(_("If an account uses this e-mail address, a link to set a new password is on its way. The link works "
+                "for %(minutes)d minutes and only once.",
+                minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/password_forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def password_reset(token: str):
+    if reset.user_for_token(token) is None:
+        flash(_("This password reset link is invalid, has expired or was already used. Ask for a new one."), "error")
+        return redirect(url_for("auth.password_forgot"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset.reset_password(token, form.new_password.data)
+        except DomainError as err:
+            db.session.rollback()
+            apply_domain_error(form, err)
+        else:
+            db.session.commit()
+            flash(_("Your new password is set. Log in with it."), "success")
+            return redirect(url_for("auth.login"))
+    resp = make_response(render_template("auth/password_reset.html", form=form))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.route("/logout", methods=["POST"])
@@ -111,3 +169,7 @@ def account():
             flash(_("Your password was changed."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, pw_form=pw_form)
+
+
+# the "API tokens" pages of the account (issue 9) are routes of this blueprint, kept with the API
+from srpp.api import token_views  # noqa: E402,F401

@@ -37,7 +37,7 @@ from srpp.contracts.models import (
     MilestoneTrigger,
     PaymentMilestone,
 )
-from srpp.core import settings
+from srpp.core import exports, settings
 from srpp.core.errors import ConcurrentEdit, DomainError
 from srpp.core.forms import apply_domain_error
 from srpp.core.i18n import date as format_day
@@ -148,9 +148,9 @@ def describe_change(change: MilestoneChange) -> list[tuple[str, str, str]]:
 
 # --- the list -------------------------------------------------------------------------------------------
 
-@bp.route("/contracts/")
-@login_required
-def index():
+def _list_filter() -> tuple[ContractFilterForm, Any, ContractState | None, Any]:
+    """The list's filters from the query string and the statement of the contracts the user may see
+    (the page and its exports)."""
     filters = ContractFilterForm(request.args)
     municipalities = org_services.municipalities()
     filters.municipality.choices = [("", _("All municipalities"))] + [(m.code, m.name) for m in municipalities]
@@ -159,8 +159,12 @@ def index():
     state = ContractState(filters.state.data) if filters.state.data in {s.value for s in ContractState} else None
     stmt = services.contracts_for(current_user, municipality_id=municipality.id if municipality else None,
                                   state=state)
-    page = paginate(stmt, page_arg(), PER_PAGE)
-    ids = [c.id for c in page.items] or [-1]
+    return filters, municipality, state, stmt
+
+
+def _list_counts(ids: list[int]) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
+    """Milestones per contract, and (open, late) invoices per contract, of these contracts."""
+    ids = ids or [-1]
     milestones = dict(db.session.execute(
         select(PaymentMilestone.contract_id, func.count()).where(PaymentMilestone.contract_id.in_(ids))
         .group_by(PaymentMilestone.contract_id)).all())
@@ -169,9 +173,49 @@ def index():
         select(Invoice.contract_id, func.count().filter(Invoice.state.in_(open_states)),
                func.count().filter(Invoice.state == InvoiceState.LATE))
         .where(Invoice.contract_id.in_(ids)).group_by(Invoice.contract_id))}
+    return milestones, counts
+
+
+@bp.route("/contracts/")
+@login_required
+def index():
+    filters, municipality, state, stmt = _list_filter()
+    page = paginate(stmt, page_arg(), PER_PAGE)
+    milestones, counts = _list_counts([c.id for c in page.items])
     return render_template("contracts/index.html", page=page, filters=filters, municipality=municipality,
                            state=state, milestones=milestones, counts=counts,
                            can_create=bool(_editable_municipalities()))
+
+
+@bp.route("/contracts/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """Every contract the list shows the user with these filters (all pages)."""
+    _filters, municipality, state, stmt = _list_filter()
+
+    def rows():  # the counts of each chunk of contracts in one query each, as the page does per page
+        for chunk in exports.batched(exports.stream(stmt), 500):
+            milestones, counts = _list_counts([c.id for c in chunk])
+            for c in chunk:
+                yield c, milestones.get(c.id, 0), counts.get(c.id, (0, 0))
+
+    columns = [
+        exports.Column(_("Contract"), lambda r: r[0].title, width=48),
+        exports.Column(_("Contract reference"), lambda r: r[0].reference, width=16),
+        exports.Column(_("State"), lambda r: r[0].state.label),
+        exports.Column(_("Municipality"), lambda r: r[0].municipality.name),
+        exports.Column(_("Supplier"), lambda r: r[0].supplier.legal_name, width=36),
+        exports.Column(_("Value"), lambda r: r[0].value, exports.DECIMAL),
+        exports.Column(_("Start"), lambda r: r[0].start_date, exports.DATE),
+        exports.Column(_("End"), lambda r: r[0].end_date, exports.DATE),
+        exports.Column(_("Payment term, days"), lambda r: r[0].payment_term_days, exports.INT),
+        exports.Column(_("Milestones"), lambda r: r[1], exports.INT),
+        exports.Column(_("Open invoices"), lambda r: r[2][0], exports.INT),
+        exports.Column(_("Late invoices"), lambda r: r[2][1], exports.INT),
+    ]
+    name = exports.filename("contracts", municipality.code if municipality else None, state.value if state else None,
+                            ext=fmt)
+    return exports.response(fmt, columns, rows(), name, sheet=_("Contracts"))
 
 
 # --- a contract entered directly ----------------------------------------------------------------------------

@@ -37,6 +37,19 @@ def bind_actor(session: Session, actor: Any | None, request_id: str | None = Non
         session.info[_REQUEST_KEY] = request_id
 
 
+def record(session: Session, *, entity_type: str, entity_id: Any, action: AuditAction, changes: dict[str, Any],
+           entity_label: str = "", municipality_id: int | None = None) -> AuditEvent:
+    """An explicit audit event for what the automatic trail cannot see (a password set from a reset
+    link, an export or erasure of personal data), attributed to the actor bound to the session."""
+    actor_id, actor_label = session.info.get(_ACTOR_KEY, (None, "system"))
+    event_row = AuditEvent(at=utcnow(), actor_id=actor_id, actor_label=actor_label or "system",
+                           entity_type=entity_type, entity_id=str(entity_id), entity_label=entity_label[:300],
+                           action=action, changes=to_jsonable(changes), municipality_id=municipality_id,
+                           request_id=session.info.get(_REQUEST_KEY))
+    session.add(event_row)
+    return event_row
+
+
 def to_jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import wtforms
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from srpp.core.errors import DomainError
+
+
+class FiniteDecimalField(wtforms.DecimalField):
+    """A DecimalField that takes numbers only: ``NaN``, ``sNaN`` and ``Infinity`` (which ``Decimal``
+    reads) are refused like any other text, before a validator or the database meets them."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
 
 
 class VersionedForm(FlaskForm):

@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Task
 from flask import current_app, g, has_request_context
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from srpp.core.db import utcnow
 from srpp.core.models import JobRun, JobState, WorkerHeartbeat
@@ -75,6 +75,15 @@ def fail(job_id: int, error: str) -> None:
         .values(state=JobState.FAILED, error=error[:4000], finished_at=utcnow())
     )
     db.session.commit()
+
+
+def exclusive(name: str) -> None:
+    """Serialise a scheduled task with a second run of itself (two beats, a re-delivery while it runs): on
+    PostgreSQL the second run waits here until the first commits, then finds the work done. The advisory lock is
+    held until the end of the session's transaction, so call this first, before reading anything. SQLite
+    serialises writers by itself."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("select pg_advisory_xact_lock(hashtext(:name))"), {"name": f"srpp.task:{name}"})
 
 
 def worker_name() -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from srpp.core.db import Base, enum_type, utcnow
 from srpp.core.enums import LabelledEnum
+from srpp.core.logs import current_request_id
 
 
 class AuditAction(LabelledEnum):
@@ -104,7 +105,8 @@ class JobRun(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    request_id: Mapped[str | None] = mapped_column(String(40))
+    # the request (or the job) that asked for it: the worker's log lines of the job carry the same id
+    request_id: Mapped[str | None] = mapped_column(String(40), default=lambda: (current_request_id() or None))
     worker: Mapped[str | None] = mapped_column(String(200))
     queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[dt.datetime | None]

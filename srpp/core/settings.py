@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -50,6 +51,8 @@ def set_value(actor: Any, key: str, raw: str) -> Any:
         value = spec.type(raw.strip().replace(",", ".")) if spec.type in (Decimal, float) else spec.type(raw.strip())
     except (ValueError, InvalidOperation, TypeError):
         raise DomainError(_("Not a valid value."), field=key) from None
+    if isinstance(value, Decimal) and not value.is_finite() or isinstance(value, float) and not math.isfinite(value):
+        raise DomainError(_("Not a valid value."), field=key)  # NaN and Infinity parse, but do not compare
     if spec.choices and value not in spec.choices:
         raise DomainError(_("Choose one of: %(choices)s.", choices=", ".join(spec.choices)), field=key)
     if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):

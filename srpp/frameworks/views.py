@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from srpp.auth.models import Role
+from srpp.core import exports
 from srpp.core.errors import ConcurrentEdit, DomainError
 from srpp.core.forms import apply_domain_error
 from srpp.core.permissions import PermissionDenied, can, permission_required, require
@@ -109,9 +110,8 @@ def _ack_municipalities(fa: FrameworkAgreement) -> list[Municipality]:
 
 # --- the list and the coordinators ------------------------------------------------------------------
 
-@bp.route("/")
-@permission_required("framework.view")
-def index():
+def _list_rows() -> list[tuple[FrameworkAgreement, Decimal, Decimal]]:
+    """(framework, committed value, committed share of the maximum in percent) of the list and its exports."""
     frameworks = list(db.session.scalars(select(FrameworkAgreement).order_by(FrameworkAgreement.code)))
     committed = dict(db.session.execute(select(CallOff.framework_id, func.sum(CallOff.value))
                                         .group_by(CallOff.framework_id)).all())
@@ -120,9 +120,38 @@ def index():
         used = Decimal(committed.get(fa.id) or 0)
         share = (used / fa.max_value * 100) if fa.max_value else Decimal(0)
         rows.append((fa, used, share))
+    return rows
+
+
+@bp.route("/")
+@permission_required("framework.view")
+def index():
+    rows = _list_rows()
     areas = [(c, services.current_coordinator(c)) for c in _specialised()]
     return render_template("frameworks/index.html", rows=rows, areas=areas,
                            can_create=bool(_manageable_categories()), endpoints=current_app.view_functions)
+
+
+@bp.route("/export.<any(csv, xlsx):fmt>")
+@permission_required("framework.view")
+def export(fmt: str):
+    """The list of framework agreements (the page has no filters)."""
+    columns = [
+        exports.Column(_("Code"), lambda r: r[0].code, width=18),
+        exports.Column(_("Title"), lambda r: r[0].title, width=48),
+        exports.Column(_("Service area"), lambda r: r[0].category.name),
+        exports.Column(_("Coordinator"), lambda r: r[0].coordinator.name),
+        exports.Column(_("State"), lambda r: r[0].state.label),
+        exports.Column(_("Start"), lambda r: r[0].start_date, exports.DATE),
+        exports.Column(_("End"), lambda r: r[0].end_date, exports.DATE),
+        exports.Column(_("Maximum value"), lambda r: r[0].max_value, exports.DECIMAL),
+        exports.Column(_("Committed"), lambda r: r[1], exports.DECIMAL),
+        exports.Column(_("Share of the maximum consumed"),
+                       lambda r: (r[1] / r[0].max_value).quantize(Decimal("0.0001")) if r[0].max_value else None,
+                       exports.PERCENT, places=1),
+    ]
+    return exports.response(fmt, columns, _list_rows(), exports.filename("frameworks", ext=fmt),
+                            sheet=_("Framework agreements"))
 
 
 @bp.route("/coordinators", methods=["GET", "POST"])

@@ -664,6 +664,13 @@ def import_file(actor: User, municipality: Municipality, filename: str, stream: 
         rows, labels = read_sheet(sheet)
     finally:
         sheet.rows.close()  # closes the workbook
+    return import_rows(actor, municipality, rows, labels, today)
+
+
+def import_rows(actor: User, municipality: Municipality, rows: list[FileRow], labels: dict[str, str],
+                today: dt.date | None = None) -> ImportSummary:
+    """Check parsed rows (a file's, or the JSON API's list) and record them, all or nothing."""
+    require(actor, "invoice.record", municipality)
     checker = check_rows(municipality, rows, labels, today)
     step_row = 0
     try:

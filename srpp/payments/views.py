@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from srpp.core import charts
+from srpp.core import charts, exports
 from srpp.core.errors import DomainError
 from srpp.core.forms import apply_domain_error
 from srpp.core.i18n import number
-from srpp.core.permissions import can, permission_required, regional_reader, require
+from srpp.core.permissions import PermissionDenied, can, permission_required, regional_reader, require
 from srpp.extensions import db
 from srpp.orgs import services as org_services
 from srpp.orgs.models import Municipality, Supplier
@@ -102,9 +102,10 @@ REGION_COLOUR = "#475569"
 INVOICE_LIMIT = 200
 
 
-def _filters() -> tuple[Period, str, DashboardFilterForm]:
+def _filters(quiet: bool = False) -> tuple[Period, str, DashboardFilterForm]:
     """The half-year (default: the last completed one) and the supplier type of the request; an
-    unknown or future half-year falls back to the default with a message."""
+    unknown or future half-year falls back to the default with a message (``quiet``: without it, for
+    the downloads)."""
     today = dt.date.today()
     form = DashboardFilterForm(request.args)
     period = last_completed(today)
@@ -112,8 +113,9 @@ def _filters() -> tuple[Period, str, DashboardFilterForm]:
     if raw:
         parsed = calc.parse_half_year(raw)
         if parsed is None or parsed[0] > today or parsed[0].year < 2000:
-            flash(_("There is no half-year “%(value)s” to show (write it like %(example)s); showing %(period)s.",
-                    value=raw[:20], example=period.key, period=period.label), "warning")
+            if not quiet:
+                flash(_("There is no half-year “%(value)s” to show (write it like %(example)s); showing %(period)s.",
+                      value=raw[:20], example=period.key, period=period.label), "warning")
         else:
             period = Period(parsed[0], parsed[1], today)
     choices = [Period.of(s, today) for s, _e in reversed(calc.previous_half_years(today, PERIOD_CHOICES))]
@@ -213,10 +215,32 @@ def _listed(stmt: Any) -> tuple[list[Invoice], int]:
     return list(db.session.scalars(stmt.limit(INVOICE_LIMIT))), db.count(stmt)
 
 
+def _open_invoices(m: Municipality, stype: str) -> Any:
+    """Every invoice of the municipality not yet fully paid, by due date (whatever the half-year)."""
+    open_states = [s for s in InvoiceState if s.open]
+    return _with_supplier_type(select(Invoice).where(Invoice.municipality_id == m.id, Invoice.state.in_(open_states))
+                               .order_by(Invoice.due_date, Invoice.id), stype)
+
+
+def _late_paid(m: Municipality, period: Period, stype: str) -> Any:
+    """The municipality's invoices paid after their due date in the half-year."""
+    return _with_supplier_type(
+        select(Invoice).where(Invoice.municipality_id == m.id, Invoice.paid_on >= period.start,
+                              Invoice.paid_on <= period.until, Invoice.days_late > 0)
+        .order_by(Invoice.paid_on.desc(), Invoice.id), stype)
+
+
 def _may_list_invoices(municipality: Municipality) -> bool:
     """Invoice-level detail: the regional readers and the municipality's own staff (the other
     municipalities' finance officers see the figures only)."""
     return regional_reader(current_user) or municipality.id in current_user.municipality_ids()
+
+
+def _by_municipality(period: Period, stype: str,
+                     municipalities: list[Municipality]) -> list[tuple[Municipality, figures.Figures]]:
+    by_id = {f.municipality_id: f for f in figures.compute(period.start, period.until, supplier_type=stype,
+                                                           by_municipality=True)}
+    return [(m, by_id.get(m.id) or figures.Figures(period.start, period.until, m.id)) for m in municipalities]
 
 
 @bp.get("/dashboard")
@@ -224,9 +248,7 @@ def _may_list_invoices(municipality: Municipality) -> bool:
 def dashboard():
     period, stype, form = _filters()
     municipalities = org_services.municipalities()
-    by_id = {f.municipality_id: f for f in figures.compute(period.start, period.until, supplier_type=stype,
-                                                           by_municipality=True)}
-    rows = [(m, by_id.get(m.id) or figures.Figures(period.start, period.until, m.id)) for m in municipalities]
+    rows = _by_municipality(period, stype, municipalities)
     region = figures.compute(period.start, period.until, supplier_type=stype)
     periods = _trend_periods(period)
     region_name = _region_name(municipalities)
@@ -255,14 +277,8 @@ def municipality_dashboard(code: str):
     listing = _may_list_invoices(m)
     open_invoices, open_total, late_paid, late_total = [], 0, [], 0
     if listing:
-        open_states = [s for s in InvoiceState if s.open]
-        open_invoices, open_total = _listed(_with_supplier_type(
-            select(Invoice).where(Invoice.municipality_id == m.id, Invoice.state.in_(open_states))
-            .order_by(Invoice.due_date, Invoice.id), stype))
-        late_paid, late_total = _listed(_with_supplier_type(
-            select(Invoice).where(Invoice.municipality_id == m.id, Invoice.paid_on >= period.start,
-                                  Invoice.paid_on <= period.until, Invoice.days_late > 0)
-            .order_by(Invoice.paid_on.desc(), Invoice.id), stype))
+        open_invoices, open_total = _listed(_open_invoices(m, stype))
+        late_paid, late_total = _listed(_late_paid(m, period, stype))
     return render_template("payments/dashboard_municipality.html", m=m, form=form, period=period, stype=stype,
                            own=own, region=region, region_name=region_name, days_chart=days_chart,
                            within_chart=within_chart, listing=listing, open_invoices=open_invoices,
@@ -270,6 +286,76 @@ def municipality_dashboard(code: str):
                            limit=INVOICE_LIMIT, percent=percent,
                            stype_label=_stype_label(stype), days_limit=LEGAL_LIMIT_DAYS,
                            may_read_reports=_may_read_reports(m))
+
+
+# --- downloads of the dashboard: GET /payments/dashboard.<csv|xlsx>, /payments/dashboard/<code>/invoices.<csv|xlsx>
+
+def _figure_columns(period: Period, stype: str) -> list[exports.Column]:
+    """A (name, Figures) row as the dashboard's table shows it."""
+    return [
+        exports.Column(_("Municipality"), lambda r: r[0]),
+        exports.Column(_("Half-year"), lambda r: period.key, width=10),
+        exports.Column(_("Suppliers"), lambda r: _stype_label(stype)),
+        exports.Column(_("Invoices paid"), lambda r: r[1].paid_count, exports.INT),
+        exports.Column(_("Average days to pay"), lambda r: r[1].avg_days, exports.DECIMAL, places=1),
+        exports.Column(_("Median days"), lambda r: r[1].median_days, exports.DECIMAL, places=1),
+        exports.Column(_("90th percentile, days"), lambda r: r[1].p90_days, exports.DECIMAL, places=1),
+        exports.Column(_("Paid in 1–30 days"), lambda r: r[1].share_30, exports.PERCENT, places=1),
+        exports.Column(_("Paid in 31–60 days"), lambda r: r[1].share_60, exports.PERCENT, places=1),
+        exports.Column(_("Paid in 61 days or more"), lambda r: r[1].share_over_60, exports.PERCENT, places=1),
+        exports.Column(_("Sums due in the period not paid in it"), lambda r: r[1].unpaid_share, exports.PERCENT,
+                       places=1),
+        exports.Column(_("Interest owed"), lambda r: r[1].interest, exports.DECIMAL),
+        exports.Column(_("Compensation owed"), lambda r: r[1].compensation, exports.DECIMAL),
+        exports.Column(_("Late invoices"), lambda r: r[1].late_count, exports.INT),
+        exports.Column(_("Work stoppages"), lambda r: r[1].stoppages, exports.INT),
+    ]
+
+
+@bp.get("/dashboard.<any(csv, xlsx):fmt>")
+@permission_required("payments.dashboard")
+def dashboard_export(fmt: str):
+    """The dashboard's table: the half-year's figures per municipality, then the region's."""
+    period, stype, _form = _filters(quiet=True)
+    municipalities = org_services.municipalities()
+    rows = [(m.name, f) for m, f in _by_municipality(period, stype, municipalities)]
+    rows.append((_region_name(municipalities), figures.compute(period.start, period.until, supplier_type=stype)))
+    name = exports.filename("payment-figures", period.key, stype if stype != "all" else None, ext=fmt)
+    return exports.response(fmt, _figure_columns(period, stype), rows, name, sheet=_("Payment dashboard"))
+
+
+INVOICE_LISTS = ("open", "late")
+
+
+@bp.get("/dashboard/<code>/invoices.<any(csv, xlsx):fmt>")
+@permission_required("payments.dashboard")
+def invoices_export(code: str, fmt: str):
+    """All the invoices of a list of the municipality's dashboard (``list``: ``open``, the default, or
+    ``late``: paid late in the half-year), not only the first 200 the page shows; to whom the page shows
+    the lists."""
+    m = _municipality_or_404(code)
+    if not _may_list_invoices(m):
+        raise PermissionDenied("payments.invoices")
+    period, stype, _form = _filters(quiet=True)
+    which = request.args.get("list") if request.args.get("list") in INVOICE_LISTS else "open"
+    stmt = _open_invoices(m, stype) if which == "open" else _late_paid(m, period, stype)
+    columns = [
+        exports.Column(_("Invoice"), lambda inv: inv.number, width=16),
+        exports.Column(_("Supplier"), lambda inv: inv.contract.supplier.legal_name, width=36),
+        exports.Column(_("Contract"), lambda inv: inv.contract.title, width=40),
+        exports.Column(_("Amount"), lambda inv: inv.amount, exports.DECIMAL),
+        exports.Column(_("Received"), lambda inv: inv.received_on, exports.DATE),
+        exports.Column(_("Due"), lambda inv: inv.due_date, exports.DATE),
+        exports.Column(_("Paid"), lambda inv: inv.paid_on, exports.DATE),
+        exports.Column(_("State"), lambda inv: inv.state.label),
+        exports.Column(_("Days late"), lambda inv: inv.days_late, exports.INT),
+        exports.Column(_("Outstanding"), lambda inv: inv.outstanding, exports.DECIMAL),
+        exports.Column(_("Interest"), lambda inv: inv.interest, exports.DECIMAL),
+        exports.Column(_("Compensation"), lambda inv: inv.compensation, exports.DECIMAL),
+    ]
+    name = exports.filename(f"invoices-{which}", m.code, period.key if which == "late" else None,
+                            stype if stype != "all" else None, ext=fmt)
+    return exports.response(fmt, columns, exports.stream(stmt), name, sheet=m.short_name)
 
 
 # =====================================================================================================

@@ -22,6 +22,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 
+from srpp.core.exports import CSV_MIME as CSV_MIME  # re-exported: the other importers and exports use them
+from srpp.core.exports import XLSX_MIME as XLSX_MIME
+from srpp.core.exports import neutralise
 from srpp.extensions import db
 from srpp.orgs.models import FundingMeasure, PriorityArea, ServiceCategory
 from srpp.plans.imports import COLUMN_HELP, COLUMNS, EXAMPLE_MARKER
@@ -30,16 +33,6 @@ from srpp.rules.models import Procedure, ReservationBasis
 
 PLAN_SHEET = "Planas"
 HELP_SHEET = "Paaiškinimai – Help"
-_DANGEROUS = re.compile(r"^'*[=+\-@\t\r]")
-
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MIME = "text/csv; charset=utf-8"
-
-
-def neutralise(text: str) -> str:
-    """CSV: ``'``-prefix text a spreadsheet would evaluate (also ``'=…``, so the import's
-    unescaping gives back exactly the original)."""
-    return "'" + text if _DANGEROUS.match(text) else text
 
 
 def headers() -> list[str]:

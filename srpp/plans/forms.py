@@ -14,6 +14,8 @@ from srpp.plans.services import ItemInput
 from srpp.rules.models import Procedure, ReservationBasis
 
 MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+#: the largest number an amount field takes (amounts are stored as Numeric(14, 2))
+MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def parse_month(raw: str | None) -> dt.date | None:
@@ -21,13 +23,19 @@ def parse_month(raw: str | None) -> dt.date | None:
     if not m:
         return None
     year, month = int(m.group(1)), int(m.group(2))
-    if not 1 <= month <= 12:
+    if not 1 <= month <= 12 or not 1900 <= year <= 2200:  # the import's range (year 0 is no date at all)
         return None
     return dt.date(year, month, 1)
 
 
 def parse_amount(raw: str | None) -> Decimal | None:
     """Accepts 1234.50, 1234,50, 1 234,50 and 1.234,50 (the way people type euros)."""
+    value = _parse_number(raw)
+    # 1e400 is a Decimal but no amount: beyond what the database stores, sums and formatting fail
+    return value if value is not None and abs(value) <= MAX_AMOUNT else None
+
+
+def _parse_number(raw: str | None) -> Decimal | None:
     text = (raw or "").strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("€", "")
     if not text:
         return None
@@ -77,7 +85,12 @@ class AmountField(StringField):
 
     def pre_validate(self, form):
         if self.data and parse_amount(self.data) is None:
-            raise ValidationError(_l("Write an amount like 1234.50 or 1 234,50."))
+            raise ValidationError(_l("The number is too large.") if _too_large(self.data)
+                                  else _l("Write an amount like 1234.50 or 1 234,50."))
+
+
+def _too_large(raw: str) -> bool:
+    return _parse_number(raw) is not None and parse_amount(raw) is None
 
 
 class NewPlanForm(FlaskForm):

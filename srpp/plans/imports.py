@@ -41,6 +41,10 @@ from srpp.rules.models import Procedure, ReservationBasis
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 #: refuse XLSX packages whose members declare more than this uncompressed (zip bombs)
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+#: refuse XLSX parts (above RATIO_FLOOR_BYTES) compressed more than this: spreadsheets compress about
+#: 5 to 30 times, a zip bomb hundreds of times
+MAX_COMPRESSION_RATIO = 100
+RATIO_FLOOR_BYTES = 1024 * 1024
 MAX_ZIP_MEMBERS = 2000
 MAX_ROWS = 20_000
 #: rows searched for the header row (a title line above the headers is allowed)
@@ -209,6 +213,8 @@ def open_upload(filename: str, data: bytes, recognise: Callable[[Any], Any] | No
         return _open_csv(data, recognise or column_for_header)
     if ext == "xls":
         raise _refuse(_("The old Excel format (.xls) is not supported. Save the workbook as .xlsx."))
+    if ext in ("xlsm", "xltm", "xlsb"):
+        raise _refuse(_macros_message())
     raise _refuse(_("Upload a .csv or .xlsx file."))
 
 
@@ -243,12 +249,16 @@ def _unescape(value: str) -> str:
 
 def _sniff_delimiter(text: str, recognise: Callable[[Any], Any]) -> str:
     """The delimiter (``,``, ``;`` or tab) under which the most headers are recognised."""
-    lines = [ln for ln in itertools.islice(io.StringIO(text), HEADER_SEARCH_ROWS) if ln.strip()]
+    # newline="": lines end at \r\n, \n or a lone \r (old Mac files), as in the reader below
+    lines = [ln for ln in itertools.islice(io.StringIO(text, newline=""), HEADER_SEARCH_ROWS) if ln.strip()]
     best, best_score = ",", -1
     for delim in (",", ";", "\t"):
         score = 0
-        for record in csv.reader(lines, delimiter=delim):
-            score = max(score, sum(1 for v in record if recognise(v)))
+        try:
+            for record in csv.reader(lines, delimiter=delim):
+                score = max(score, sum(1 for v in record if recognise(v)))
+        except csv.Error:  # the reader below reports what is wrong with the file
+            pass
         if score > best_score:
             best, best_score = delim, score
     if best_score == 0:  # no headers at all: the most frequent separator of the first line
@@ -283,33 +293,87 @@ def check_xlsx_package(data: bytes) -> None:
         # spreadsheet programs store or deflate the parts; anything else is refused before reading
         if any(i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for i in infos):
             raise _refuse(_("This file is not a real .xlsx workbook (the package is damaged)."))
+        if any(i.file_size > RATIO_FLOOR_BYTES and i.file_size > MAX_COMPRESSION_RATIO * max(i.compress_size, 1)
+               for i in infos):
+            raise _refuse(_("The workbook is compressed far more than a spreadsheet can be (a \"zip bomb\"); it "
+                            "was refused before reading. Save it again from your spreadsheet program."))
+        if any(_is_macro_part(n) for n in names):
+            raise _refuse(_macros_message())
         if any(n.startswith("xl/externalLinks/") for n in names):
-            raise _refuse(_("The workbook links to other files (external links). Copy the values into the "
-                            "workbook, remove the links and upload it again."))
+            raise _refuse(_external_links_message())
         try:
-            declarations = any(_has_xml_declarations(zf, info) for info in infos
-                               if info.filename.endswith((".xml", ".rels", ".vml")))
+            problems = {_scan_part(zf, info) for info in infos if info.filename.endswith((".xml", ".rels", ".vml"))}
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
             raise _refuse(_("This file is not a real .xlsx workbook (the package is damaged).")) from None
-        if declarations:
+        if "declarations" in problems:
             raise _refuse(_("The workbook contains XML declarations that are not allowed."))
+        if "macros" in problems:
+            raise _refuse(_macros_message())
+        if "external" in problems:
+            raise _refuse(_external_links_message())
 
 
-def _has_xml_declarations(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """DOCTYPE / ENTITY anywhere in the part (in XML text a literal ``<!`` is always markup), or a
-    UTF-16 part that a byte scan could not see into. Sizes are bounded by the zip-bomb check."""
+def _macros_message() -> str:
+    return _("The workbook contains macros (.xlsm). Save it as \"Excel Workbook (.xlsx)\", without macros, and "
+             "upload it again.")
+
+
+def _external_links_message() -> str:
+    return _("The workbook links to other files (external links). Copy the values into the workbook, remove the "
+             "links and upload it again.")
+
+
+def _is_macro_part(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1].lower()
+    return base.startswith("vbaproject") or base.startswith("vbadata") or name.lower().startswith("xl/macrosheets/")
+
+
+#: what a content type or relationship part says about macros and external links
+_MACRO_MARK = re.compile(rb"macroEnabled|vbaProject|/vbaData|macrosheet", re.IGNORECASE)
+_EXTERNAL_MARK = re.compile(rb"externalLink|TargetMode=\"External\"", re.IGNORECASE)
+#: a formula (or defined name) referring to another workbook: [1]Sheet!A1, '[1]My sheet'!A1, [1]!Name,
+#: 'C:\\dir\\[book.xlsx]Sheet'!A1 (the text of <f>, <c:f> and <definedName> elements)
+_FORMULA = re.compile(rb"<(?:\w+:)?(?:f|definedName)\b[^>]*>([^<]*)<")
+_EXTERNAL_REF = re.compile(rb"\[(?:\d+|[^\]<>]*\.xl\w*)\][^<>\[\]!]*!", re.IGNORECASE)
+
+
+def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
+    """What is wrong with one XML part, read in chunks (sizes are bounded by the zip-bomb check):
+    "declarations" for DOCTYPE / ENTITY anywhere (in XML text a literal ``<!`` is always markup)
+    or a UTF-16 part that a byte scan could not see into; "macros" and "external" for content
+    types and relationships of macros and links to other files; "external" for formulas that
+    refer to other workbooks."""
+    name = info.filename
+    package_part = name == "[Content_Types].xml" or name == "xl/_rels/workbook.xml.rels"
+    formulas = name == "xl/workbook.xml" or name.startswith(("xl/worksheets/", "xl/charts/"))
     tail = b""
+    pending = b""  # the unfinished element at the end of the previous chunk (formula scan)
     with zf.open(info) as fh:
         first = True
         while chunk := fh.read(1 << 16):
             if first and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
-                return True
+                return "declarations"
             first = False
             window = tail + chunk
             if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
-                return True
-            tail = window[-16:]
-    return False
+                return "declarations"
+            if package_part and _MACRO_MARK.search(window):
+                return "macros"
+            if package_part and _EXTERNAL_MARK.search(window):  # the workbook's own links (not a sheet's hyperlinks)
+                return "external"
+            if name.endswith(".rels") and re.search(rb"/externalLink\b", window):
+                return "external"
+            tail = window[-64:]
+            if formulas:
+                buf, end = pending + chunk, 0
+                for m in _FORMULA.finditer(buf):
+                    if _EXTERNAL_REF.search(m.group(1)):
+                        return "external"
+                    end = m.end() - 1
+                start = buf.rfind(b"<", end)
+                pending = buf[start:] if start != -1 else b""
+                pending = pending if len(pending) <= 1 << 20 else pending[-(1 << 16):]
+    return None
 
 
 def _open_xlsx(data: bytes) -> Sheet:
@@ -420,10 +484,10 @@ def parse_amount(value: Any) -> Decimal | None:
     number = parse_decimal(value)
     if number is None:
         return None
+    if abs(number) > MAX_AMOUNT:  # first: quantizing 1E+300 would raise InvalidOperation
+        raise CellError(_("The number is too large."))
     if number != number.quantize(Decimal("0.01")):
         raise CellError(_("Use at most two decimals."))
-    if abs(number) > MAX_AMOUNT:
-        raise CellError(_("The number is too large."))
     return number
 
 

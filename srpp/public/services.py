@@ -42,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
@@ -888,6 +888,18 @@ def feed_opportunities(filters: Filters, default_sort: str = DEFAULT_SORT,
         filters = replace(filters, sort=default_sort)
     rows = db.session.execute(keys_stmt(filters, limit)).unique().all()
     return to_opportunities(_load(rows, _frameworks_of(rows)))
+
+
+def all_opportunities(filters: Filters, chunk: int = 500) -> Iterator[Opportunity]:
+    """Every opportunity matching the filters, in the page's order (all pages; the exports): the keys
+    in one query, the rows loaded ``chunk`` at a time with one query per kind."""
+    total = db.session.scalar(total_stmt(filters)) or 0
+    if not total:
+        return
+    rows = db.session.execute(keys_stmt(filters, total)).unique().all()
+    frameworks = _frameworks_of(rows)
+    for start in range(0, len(rows), chunk):
+        yield from to_opportunities(_load(rows[start:start + chunk], frameworks))
 
 
 def published_item(uid: str) -> PlanItem | None:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from srpp.core import cache
+from srpp.core import cache, exports
 from srpp.core.errors import DomainError
 from srpp.core.permissions import can, permission_required
 from srpp.engagement import services as engagement
@@ -139,6 +139,41 @@ def ics():
     resp = Response(body, content_type=feeds.ICS_TYPE)
     resp.headers["Content-Disposition"] = 'inline; filename="opportunities.ics"'
     return resp
+
+
+def _opportunity_columns() -> list[exports.Column]:
+    def only(kind: str, value):
+        return lambda o: value(o) if o.kind == kind else None
+
+    return [
+        exports.Column(_("Kind"), lambda o: o.kind_label, width=22),
+        exports.Column(_("Title"), lambda o: o.title, width=48),
+        exports.Column(_("Tender"), lambda o: o.tender_title, width=36),
+        exports.Column(_("Municipality"), lambda o: o.municipality.name),
+        exports.Column(_("Service category"), lambda o: o.category.name if o.category else None),
+        exports.Column(_("Priority area"), lambda o: o.priority_area.label if o.priority_area else None),
+        exports.Column(_("Launch month"), only("plan_item", lambda o: o.month), exports.MONTH),
+        exports.Column(_("Submission deadline"), lambda o: o.deadline, exports.DATE),
+        exports.Column(_("Published"), lambda o: o.published_on, exports.DATE),
+        exports.Column(_("Open to new suppliers until"), lambda o: o.until, exports.DATE),
+        exports.Column(_("Estimated value"), lambda o: o.value, exports.DECIMAL),
+        exports.Column(_("Contract duration (months)"), lambda o: o.duration_months, exports.INT),
+        exports.Column(_("Procedure"), lambda o: o.procedure.label if o.procedure else None),
+        exports.Column(_("Reservation"), lambda o: o.reservation.plain_words, width=40),
+        exports.Column(_("Link"), lambda o: o.external_url(), width=40),
+    ]
+
+
+@bp.route("/opportunities.<any(csv, xlsx):fmt>")
+def opportunities_export(fmt: str):
+    """Every opportunity the page lists with these filters (all pages, the page's sort); like the page,
+    a filter that is not valid is left out."""
+    _lookups, filters = _filters()
+    name = exports.filename("opportunities", filters.municipality, filters.category,
+                            filters.area.value if filters.area else None, filters.quarter,
+                            "reserved" if filters.reserved else None, ext=fmt)
+    return exports.response(fmt, _opportunity_columns(), services.all_opportunities(filters), name,
+                            sheet=_("Opportunities"))
 
 
 # --- saved searches ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from srpp.core import charts
+from srpp.core import charts, exports
 from srpp.core.i18n import money
 from srpp.core.permissions import permission_required
 from srpp.core.web import page_arg, paginate
@@ -57,14 +57,19 @@ def _area_chart(by_area: list[services.AreaTotal], total: Decimal) -> charts.Cha
     )
 
 
-@bp.route("/plan")
-@permission_required("region.view")
-def plan():
+def _plan_filter() -> tuple[RegionFilterForm, services.PlanFilter]:
+    """The regional plan's filters from the query string (the page and its exports)."""
     form = RegionFilterForm(request.args)
     quarters = services.launch_quarters()
     form.fill_choices(org_services.municipalities(), org_services.categories(), quarters)
     form.validate()
-    f = form.to_filter()
+    return form, form.to_filter()
+
+
+@bp.route("/plan")
+@permission_required("region.view")
+def plan():
+    form, f = _plan_filter()
     data = services.overview(current_user, f)
     page = paginate(services.items_stmt(f), page_arg(), PER_PAGE)
     return render_template(
@@ -74,6 +79,37 @@ def plan():
         month_name=_month_name, filtered=any([f.municipality, f.category, f.area, f.reserved, f.procedure,
                                               f.quarter, f.q]),
     )
+
+
+def _plan_columns() -> list[exports.Column]:
+    return [
+        exports.Column(_("Item"), lambda i: i.title, width=48),
+        exports.Column(_("Municipality"), lambda i: i.municipality.name),
+        exports.Column(_("Municipality code"), lambda i: i.municipality.code, width=10),
+        exports.Column(_("Service category"), lambda i: i.category.name if i.category else None),
+        exports.Column(_("Main CPV code"), lambda i: i.main_cpv, width=13),
+        exports.Column(_("Priority area"), lambda i: i.priority_area.label),
+        exports.Column(_("Target groups"), lambda i: i.target_groups),
+        exports.Column(_("Launch month"), lambda i: i.launch_month, exports.MONTH),
+        exports.Column(_("Contract duration (months)"), lambda i: i.duration_months, exports.INT),
+        exports.Column(_("Procedure"), lambda i: i.procedure.label),
+        exports.Column(_("Reservation"), lambda i: i.reservation.label if i.is_reserved else _("not reserved")),
+        exports.Column(_("Estimated value"), lambda i: i.estimated_value, exports.DECIMAL),
+        exports.Column(_("State"), lambda i: i.state.label),
+        exports.Column(_("Notes for social economy organisations"), lambda i: i.notes_for_seos, width=48),
+    ]
+
+
+@bp.route("/plan.<any(csv, xlsx):fmt>")
+@permission_required("region.view")
+def plan_export(fmt: str):
+    """Every item the page lists (all pages), with the page's filters and sort."""
+    _form, f = _plan_filter()
+    name = exports.filename("regional-plan", f.municipality, f.category, f.area.value if f.area else None,
+                            f.procedure.value if f.procedure else None, f.quarter, "reserved" if f.reserved else None,
+                            ext=fmt)
+    return exports.response(fmt, _plan_columns(), exports.stream(services.items_stmt(f)), name,
+                            sheet=_("Regional plan"))
 
 
 @bp.route("/reserved-share")

@@ -6,15 +6,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, DecimalField, HiddenField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from srpp.core.forms import FiniteDecimalField
 from srpp.suppliers.models import StatusBasis
 
 
 class DeclareStatusForm(FlaskForm):
     basis = SelectField(_l("Basis"), choices=[], validators=[InputRequired()])
-    declared_share = DecimalField(_l("Share of supported workers among your staff (%)"), places=2,
+    declared_share = FiniteDecimalField(_l("Share of supported workers among your staff (%)"), places=2,
                                   validators=[Optional()])
     art77_mission = BooleanField(_l("(a) Our objective is a public-service mission linked to these services"))
     art77_reinvests = BooleanField(_l("(b) Profits are reinvested to achieve that objective"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from srpp.core import jobs
 from srpp.extensions import db
 
 
@@ -17,6 +18,7 @@ def daily() -> dict[str, int]:
     from srpp.frameworks.services import execute_opt_outs, expire_frameworks
 
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        jobs.exclusive("frameworks.daily")
         expired = expire_frameworks()
         withdrawn = execute_opt_outs()
         db.session.commit()

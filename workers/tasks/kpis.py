@@ -25,6 +25,7 @@ def recompute(self, job_id: int | None = None) -> dict[str, Any] | None:
             if job is None:
                 return None
         try:
+            jobs.exclusive("kpis.recompute")
             result = {"periods": [r.as_json() for r in recompute_recent()]}
             from srpp.risks.services import scan_alerts
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
+from srpp.core import jobs
 from srpp.extensions import db
 
 
@@ -14,6 +15,7 @@ def daily_scan() -> dict[str, int]:
     from srpp.payments.services import daily_scan as scan
 
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        jobs.exclusive("payments.daily_scan")
         counts = scan()
         db.session.commit()
     return counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from srpp.core import jobs
 from srpp.extensions import db
 
 
@@ -15,6 +16,7 @@ def review_scan() -> int:
     from srpp.plans.services import review_scan as scan
 
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        jobs.exclusive("plans.review_scan")
         sent = scan()
         db.session.commit()
     return sent

@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
+from srpp.core import jobs
 from srpp.extensions import db
 
 
@@ -15,6 +16,7 @@ def scan() -> dict[str, int]:
     from srpp.risks.services import scan_alerts
 
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        jobs.exclusive("risks.scan")
         counts = scan_alerts()
         db.session.commit()
     return counts

@@ -6,6 +6,7 @@ import datetime as dt
 
 from celery import shared_task
 
+from srpp.core import jobs
 from srpp.extensions import db
 
 
@@ -20,6 +21,7 @@ def daily_status_scan() -> dict[str, int]:
     today = dt.date.today()
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
         try:
+            jobs.exclusive("suppliers.daily_status_scan")
             expired = expire_statuses(today)
             warned = warn_expiring(today)
             db.session.commit()
