@@ -75,6 +75,9 @@ SEED = 1
 #: 50 clients for 60 s unless ``SRPP_LOAD_CLIENTS`` / ``SRPP_LOAD_SECONDS`` say otherwise (``bench.run`` has no options)
 CLIENTS = int(os.environ.get("SRPP_LOAD_CLIENTS", "50"))
 SECONDS = float(os.environ.get("SRPP_LOAD_SECONDS", "60"))
+#: the mean pause of a client between two actions in the paced run (a person reading the page): uniform
+#: between half and one and a half times this; the saturation run has none
+THINK = float(os.environ.get("SRPP_LOAD_THINK", "3"))
 GUNICORN_WORKERS = 4
 GUNICORN_THREADS = 4
 CELERY_WORKERS = 2
@@ -303,6 +306,8 @@ class Gunicorn:
             self.proc = subprocess.Popen(
                 [str(Path(sys.executable).parent / "gunicorn"), "srpp:create_app()", "--bind", f"127.0.0.1:{self.port}",
                  "--workers", str(self.workers), "--worker-class", "gthread", "--threads", str(self.threads),
+                 # idle keep-alive connections outlive a client's think time (gunicorn's default is 2 s)
+                 "--keep-alive", "10",
                  "--timeout", "120", "--graceful-timeout", "10", "--backlog", "2048", "--error-logfile", "-"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         return self
@@ -496,8 +501,8 @@ class Client:
     request, then its persona's actions without pause until the deadline."""
 
     def __init__(self, base: str, targets: Targets, seed: int, deadline: float, persona: str,
-                 account: str | None) -> None:
-        self.base, self.targets, self.deadline = base, targets, deadline
+                 account: str | None, think: float = 0.0) -> None:
+        self.base, self.targets, self.deadline, self.think = base, targets, deadline, think
         self.persona, self.account = persona, account
         self.rng = random.Random(seed)
         self.sessions: dict[str, requests.Session] = {}
@@ -662,6 +667,8 @@ class Client:
         while time.monotonic() < self.deadline:
             with contextlib.suppress(Stop):
                 self.rng.choices(actions, weights)[0]()
+            if self.think:
+                time.sleep(min(self.rng.uniform(0.5, 1.5) * self.think, max(0.0, self.deadline - time.monotonic())))
 
 
 #: persona: (share of the clients, [(action = method of ``Client``, weight)]). Visitors read the public
@@ -713,7 +720,7 @@ def find_api_paths(base: str) -> list[str]:
     return out
 
 
-def make_clients(base: str, targets: Targets, clients: int, deadline: float) -> list[Client]:
+def make_clients(base: str, targets: Targets, clients: int, deadline: float, think: float = 0.0) -> list[Client]:
     personas = assign(clients, targets.shares())
     seen: dict[str, int] = {}
     out = []
@@ -721,7 +728,7 @@ def make_clients(base: str, targets: Targets, clients: int, deadline: float) -> 
         accounts = targets.accounts(persona)
         account = accounts[seen.get(persona, 0) % len(accounts)] if accounts else None
         seen[persona] = seen.get(persona, 0) + 1
-        out.append(Client(base, targets, SEED * 1000 + n, deadline, persona, account))
+        out.append(Client(base, targets, SEED * 1000 + n, deadline, persona, account, think))
     return out
 
 
@@ -741,10 +748,11 @@ def warm_up(base: str, targets: Targets) -> list[Sample]:
     return samples
 
 
-def drive(base: str, targets: Targets, clients: int, seconds: float) -> tuple[list[Client], float]:
+def drive(base: str, targets: Targets, clients: int, seconds: float,
+          think: float = 0.0) -> tuple[list[Client], float]:
     """``clients`` threads for ``seconds``; returns the clients and the wall time until the last ended."""
     started = time.monotonic()
-    workers = make_clients(base, targets, clients, started + seconds)
+    workers = make_clients(base, targets, clients, started + seconds, think)
     threads = [threading.Thread(target=c.run, daemon=True) for c in workers]
     for t in threads:
         t.start()
@@ -876,13 +884,14 @@ class Result:
     load_before: str
     load_after: str
     samples: list[Sample]
+    think: float = 0.0  # mean pause between a client's actions
 
 
 def load_average() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def measure(clients: int = CLIENTS, seconds: float = SECONDS, rebuild: bool = False) -> Result:
+def measure(clients: int = CLIENTS, seconds: float = SECONDS, rebuild: bool = False, think: float = 0.0) -> Result:
     database = prepare_database(rebuild)
     print(database, flush=True)
     targets = read_targets()
@@ -895,8 +904,9 @@ def measure(clients: int = CLIENTS, seconds: float = SECONDS, rebuild: bool = Fa
         print(f"warm-up: {len(warm)} requests, {len(bad)} errors or unexpected answers", flush=True)
         print_problems(warm, outcomes=(ERROR, UNEXPECTED, REFUSED))
         load_before = load_average()
-        print(f"load average before: {load_before}; {clients} clients for {seconds:.0f} s …", flush=True)
-        workers, wall = drive(web.base, targets, clients, seconds)
+        print(f"load average before: {load_before}; {clients} clients for {seconds:.0f} s, think time {think} s …",
+              flush=True)
+        workers, wall = drive(web.base, targets, clients, seconds, think)
         load_after = load_average()
         samples = [s for c in workers for s in c.samples]
         documents = [d for c in workers for d in c.documents]
@@ -910,7 +920,7 @@ def measure(clients: int = CLIENTS, seconds: float = SECONDS, rebuild: bool = Fa
     print(f"documents: {check}", flush=True)
     personas = {name: (sum(c.persona == name for c in workers), targets.mix(name)) for name in targets.shares()}
     return Result(database, clients, seconds, wall, rows, check, warm, targets.api_paths, personas,
-                  load_before, load_after, samples)
+                  load_before, load_after, samples, think)
 
 
 PERSONA_LABELS = {"visitor": ("visitor", "visitors"), "council": ("council viewer", "council viewers"),
@@ -942,8 +952,10 @@ def report_lines(r: Result) -> list[str]:
         label = PERSONA_LABELS[name][count != 1]
         return f"{count} {label} (" + ", ".join(f"{ACTION_LABELS[action]} {w * 100 / total:.0f} %"
                                                 for action, w in mix) + ")"
+    title = ("#### Saturation: no think time" if not r.think else
+             f"#### Paced: {r.clients} users reading for {r.think:g} s on average between actions")
     return [
-        "### Load (`bench/bench_load.py`)",
+        title,
         "",
         f"_Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {cores} CPU cores._ The production shape on "
         f"one machine: `gunicorn 'srpp:create_app()'` with {GUNICORN_WORKERS} gthread workers × "
@@ -951,7 +963,10 @@ def report_lines(r: Result) -> list[str]:
         "`celery worker -c 1` processes, all on the same cores as the load generator (a Python process "
         f"with one thread per client). Data: {r.database}: the synthetic region at the default scale with "
         "the demo region next to it. "
-        f"**{r.clients} clients for {r.seconds:.0f} s**, without think time, each a user with one account (logged "
+        f"**{r.clients} clients for {r.seconds:.0f} s**, "
+        + ("without think time (each client sends its next request as soon as the last one is answered)"
+           if not r.think else f"each pausing {r.think * 0.5:g}–{r.think * 1.5:g} s (uniform) after each action")
+        + ", each a user with one account (logged "
         "in through the form on its first request) picking its next action by weight: "
         + "; ".join(persona(name, count, mix) for name, (count, mix) in r.personas.items())
         + f". Load average (1/5/15 min) before {r.load_before}, after {r.load_after}."
@@ -986,8 +1001,21 @@ def report_lines(r: Result) -> list[str]:
     ]
 
 
+def settle(limit: float = 90.0) -> None:
+    """Wait (at most ``limit`` s) until the one-minute load average is below the number of cores, so the
+    second run does not start in the tail of the first (PostgreSQL writing back, workers finishing)."""
+    cores, started = len(os.sched_getaffinity(0)), time.monotonic()
+    while os.getloadavg()[0] >= cores and time.monotonic() - started < limit:
+        time.sleep(5)
+
+
 def run(clients: int = CLIENTS, seconds: float = SECONDS, rebuild: bool = False) -> list[str]:
-    return report_lines(measure(clients, seconds, rebuild))
+    """Two runs: saturation (no think time: the capacity, and what happens beyond it) and paced (people
+    reading between actions: the latency they see)."""
+    saturation = report_lines(measure(clients, seconds, rebuild))
+    settle()
+    paced = report_lines(measure(clients, seconds, False, THINK))
+    return ["### Load (`bench/bench_load.py`)", "", *saturation, "", *paced]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -995,9 +1023,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--rebuild", action="store_true", help="build srpp_load again even if it is there")
+    parser.add_argument("--think", type=float, default=0.0, help="mean pause between a client's actions (s)")
     parser.add_argument("--json", type=Path, help="also write every sample here (kind, start, seconds, status)")
     args = parser.parse_args(argv)
-    result = measure(args.clients, args.seconds, args.rebuild)
+    result = measure(args.clients, args.seconds, args.rebuild, args.think)
     if args.json:
         args.json.write_text(json.dumps([s.__dict__ for s in result.samples]))
     for line in report_lines(result):
