@@ -22,7 +22,6 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
@@ -49,7 +48,6 @@ from srpp.payments.models import Invoice
 from srpp.plans.exports import neutralise
 from srpp.plans.imports import (
     EXAMPLE_MARKER,
-    HEADER_SEARCH_ROWS,
     MAX_UPLOAD_BYTES,
     CellError,
     Column,
@@ -58,12 +56,14 @@ from srpp.plans.imports import (
     Sheet,
     _is_empty,
     _text,
+    find_header,
     map_header,
     normalise_header,
     open_upload,
     parse_amount,
     parse_int,
     read_limited,
+    refuse,
 )
 
 __all__ = ["COLUMNS", "COLUMN_HELP", "ImportRefused", "ImportSummary", "RowError", "import_file", "template_csv",
@@ -262,34 +262,21 @@ class FileRow:
         return " · ".join(str(self.values[k]) for k in ("supplier_code", "invoice_number") if self.values.get(k))
 
 
-def _refuse(message: str) -> ImportRefused:
-    return ImportRefused([RowError(None, None, message)])
-
-
-def _find_header(rows: Iterator[tuple[int, list[Any]]], sheet: Sheet) -> tuple[int, list[Any]]:
-    seen = 0
-    for n, values in rows:
-        if _is_empty(values):
-            continue
-        seen += 1
-        if sum(1 for v in values if column_for_header(v)) >= 2:
-            return n, values
-        if seen >= HEADER_SEARCH_ROWS:
-            break
+def _missing_header(sheet: Sheet) -> str:
     example = COLUMNS[0].header
     if sheet.kind == "xlsx":
-        raise _refuse(_("The sheet \"%(sheet)s\" has no header row the import recognises. Put the invoices on the "
-                        "first sheet, under a row with the template's column headers (e.g. \"%(example)s\"). "
-                        "Download the template to see them.", sheet=sheet.name, example=example))
-    raise _refuse(_("The file has no header row the import recognises. Its first row must hold the template's "
-                    "column headers (e.g. \"%(example)s\"). Download the template to see them.", example=example))
+        return _("The sheet \"%(sheet)s\" has no header row the import recognises. Put the invoices on the "
+                 "first sheet, under a row with the template's column headers (e.g. \"%(example)s\"). "
+                 "Download the template to see them.", sheet=sheet.name, example=example)
+    return _("The file has no header row the import recognises. Its first row must hold the template's "
+             "column headers (e.g. \"%(example)s\"). Download the template to see them.", example=example)
 
 
 def read_sheet(sheet: Sheet) -> tuple[list[FileRow], dict[str, str]]:
     """Every non-empty row under the header, parsed cell by cell (nothing looked up yet), and the
     column labels as written in the file (key → "header (letter)")."""
     rows = sheet.rows
-    header_row, header = _find_header(rows, sheet)
+    header_row, header = find_header(rows, column_for_header, lambda: _missing_header(sheet))
     index, labels, unnamed = map_header(header, header_row, column_for_header,
                                         [(c.key, c.header) for c in COLUMNS if c.required])
 
@@ -302,7 +289,7 @@ def read_sheet(sheet: Sheet) -> tuple[list[FileRow], dict[str, str]]:
         if _is_empty(values) and not formulas:
             continue
         if len(out) >= MAX_ROWS:
-            raise _refuse(_("The file has more than %(n)s rows. Split it into smaller files.", n=MAX_ROWS))
+            raise refuse(_("The file has more than %(n)s rows. Split it into smaller files.", n=MAX_ROWS))
         if first_idx < len(values) and normalise_header(values[first_idx]) == marker:
             continue  # the template's explanation row
         cells = {key: (values[idx] if idx < len(values) else None) for key, idx in index.items()}
@@ -326,7 +313,7 @@ def read_sheet(sheet: Sheet) -> tuple[list[FileRow], dict[str, str]]:
                     "clear it.")))
         out.append(FileRow(n, parsed, problems, extra))
     if not out:
-        raise _refuse(_("The file has no invoices: every row under the headers is empty."))
+        raise refuse(_("The file has no invoices: every row under the headers is empty."))
     return out, labels
 
 

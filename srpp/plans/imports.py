@@ -172,7 +172,7 @@ class ImportRefused(DomainError):
         self.errors = errors
 
 
-def _refuse(message: str) -> ImportRefused:
+def refuse(message: str) -> ImportRefused:
     return ImportRefused([RowError(None, None, message)])
 
 
@@ -193,7 +193,7 @@ def read_limited(stream: Any, limit: int = MAX_UPLOAD_BYTES) -> bytes:
     """Read at most ``limit`` bytes; refuse a larger upload without reading it all."""
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise _refuse(_("The file is larger than %(mb)s MB. Split it into smaller files. Nothing was imported.",
+        raise refuse(_("The file is larger than %(mb)s MB. Split it into smaller files. Nothing was imported.",
                         mb=limit // (1024 * 1024)))
     return data
 
@@ -204,27 +204,27 @@ def open_upload(filename: str, data: bytes, recognise: Callable[[Any], Any] | No
     recognises the most headers: the other imports pass their own."""
     ext = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
     if not data.strip():
-        raise _refuse(_("The file is empty."))
+        raise refuse(_("The file is empty."))
     if ext == "xlsx":
         return _open_xlsx(data)
     if ext in ("csv", "txt"):
         if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-            raise _refuse(_("This file is not a CSV text file. Save it as CSV (UTF-8) or upload it as .xlsx."))
+            raise refuse(_("This file is not a CSV text file. Save it as CSV (UTF-8) or upload it as .xlsx."))
         return _open_csv(data, recognise or column_for_header)
     if ext == "xls":
-        raise _refuse(_("The old Excel format (.xls) is not supported. Save the workbook as .xlsx."))
+        raise refuse(_("The old Excel format (.xls) is not supported. Save the workbook as .xlsx."))
     if ext in ("xlsm", "xltm", "xlsb"):
-        raise _refuse(_macros_message())
-    raise _refuse(_("Upload a .csv or .xlsx file."))
+        raise refuse(_macros_message())
+    raise refuse(_("Upload a .csv or .xlsx file."))
 
 
 def _open_csv(data: bytes, recognise: Callable[[Any], Any]) -> Sheet:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _refuse(_("The CSV file is not in UTF-8. Save it as \"CSV UTF-8\" and upload it again.")) from None
+        raise refuse(_("The CSV file is not in UTF-8. Save it as \"CSV UTF-8\" and upload it again.")) from None
     if "\x00" in text:
-        raise _refuse(_("This file is not a CSV text file."))
+        raise refuse(_("This file is not a CSV text file."))
     delimiter = _sniff_delimiter(text, recognise)
 
     def rows() -> Generator[tuple[int, list[Any]], None, None]:
@@ -270,47 +270,47 @@ def _sniff_delimiter(text: str, recognise: Callable[[Any], Any]) -> str:
 def check_xlsx_package(data: bytes) -> None:
     """Refuse what is not an XLSX package, zip bombs, external links and XML entity declarations."""
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise _refuse(_("This workbook is password-protected or in the old .xls format. Save it as .xlsx "
+        raise refuse(_("This workbook is password-protected or in the old .xls format. Save it as .xlsx "
                         "without a password."))
     if data[:4] != b"PK\x03\x04":
-        raise _refuse(_("This file is not a real .xlsx workbook. Save it from your spreadsheet program as "
+        raise refuse(_("This file is not a real .xlsx workbook. Save it from your spreadsheet program as "
                         "\"Excel Workbook (.xlsx)\" or as CSV."))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
-        raise _refuse(_("This file is not a real .xlsx workbook (the package is damaged).")) from None
+        raise refuse(_("This file is not a real .xlsx workbook (the package is damaged).")) from None
     with zf:
         names = {i.filename for i in infos}
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-            raise _refuse(_("This file is not a real .xlsx workbook. Save it from your spreadsheet program as "
+            raise refuse(_("This file is not a real .xlsx workbook. Save it from your spreadsheet program as "
                             "\"Excel Workbook (.xlsx)\" or as CSV."))
         if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
-            raise _refuse(_("The workbook unpacks to more than %(mb)s MB; it was refused before reading.",
+            raise refuse(_("The workbook unpacks to more than %(mb)s MB; it was refused before reading.",
                             mb=MAX_UNCOMPRESSED_BYTES // (1024 * 1024)))
         if any(i.flag_bits & 0x1 for i in infos):
-            raise _refuse(_("The workbook is encrypted. Save it without a password."))
+            raise refuse(_("The workbook is encrypted. Save it without a password."))
         # spreadsheet programs store or deflate the parts; anything else is refused before reading
         if any(i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for i in infos):
-            raise _refuse(_("This file is not a real .xlsx workbook (the package is damaged)."))
+            raise refuse(_("This file is not a real .xlsx workbook (the package is damaged)."))
         if any(i.file_size > RATIO_FLOOR_BYTES and i.file_size > MAX_COMPRESSION_RATIO * max(i.compress_size, 1)
                for i in infos):
-            raise _refuse(_("The workbook is compressed far more than a spreadsheet can be (a \"zip bomb\"); it "
+            raise refuse(_("The workbook is compressed far more than a spreadsheet can be (a \"zip bomb\"); it "
                             "was refused before reading. Save it again from your spreadsheet program."))
         if any(_is_macro_part(n) for n in names):
-            raise _refuse(_macros_message())
+            raise refuse(_macros_message())
         if any(n.startswith("xl/externalLinks/") for n in names):
-            raise _refuse(_external_links_message())
+            raise refuse(_external_links_message())
         try:
             problems = {_scan_part(zf, info) for info in infos if info.filename.endswith((".xml", ".rels", ".vml"))}
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
-            raise _refuse(_("This file is not a real .xlsx workbook (the package is damaged).")) from None
+            raise refuse(_("This file is not a real .xlsx workbook (the package is damaged).")) from None
         if "declarations" in problems:
-            raise _refuse(_("The workbook contains XML declarations that are not allowed."))
+            raise refuse(_("The workbook contains XML declarations that are not allowed."))
         if "macros" in problems:
-            raise _refuse(_macros_message())
+            raise refuse(_macros_message())
         if "external" in problems:
-            raise _refuse(_external_links_message())
+            raise refuse(_external_links_message())
 
 
 def _macros_message() -> str:
@@ -383,16 +383,16 @@ def _open_xlsx(data: bytes) -> Sheet:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except Exception:  # openpyxl raises many kinds of errors on broken packages
-        raise _refuse(_("The workbook cannot be read. Save it again as .xlsx and upload it again.")) from None
+        raise refuse(_("The workbook cannot be read. Save it again as .xlsx and upload it again.")) from None
     names = wb.sheetnames
     if not names:
         wb.close()
-        raise _refuse(_("The workbook has no sheets."))
+        raise refuse(_("The workbook has no sheets."))
     name = next((n for n in names if normalise_header(n).startswith("plan")), names[0])
     ws = wb[name]
     if not hasattr(ws, "iter_rows"):  # a chart sheet
         wb.close()
-        raise _refuse(_("The sheet \"%(sheet)s\" holds no table. Put the items on a sheet named \"Planas\".",
+        raise refuse(_("The sheet \"%(sheet)s\" holds no table. Put the items on a sheet named \"Planas\".",
                         sheet=name))
     ws.reset_dimensions()  # never trust the declared size of the sheet
     sheet = Sheet(name, (r for r in ()), "xlsx")
@@ -696,23 +696,30 @@ def _column_label(header: Any, idx: int) -> str:
     return f"{text} ({letter})" if text else letter
 
 
-def _find_header(rows: Iterator[tuple[int, list[Any]]], sheet: Sheet) -> tuple[int, list[Any]]:
+def find_header(rows: Iterator[tuple[int, list[Any]]], recognise: Callable[[Any], str | None],
+                missing: Callable[[], str]) -> tuple[int, list[Any]]:
+    """The first row (within ``HEADER_SEARCH_ROWS`` non-empty rows) with at least two cells ``recognise``
+    knows as column headers: (row number, values); otherwise refused with ``missing()`` (every upload)."""
     seen = 0
     for n, values in rows:
         if _is_empty(values):
             continue
         seen += 1
-        if sum(1 for v in values if column_for_header(v)) >= 2:
+        if sum(1 for v in values if recognise(v)) >= 2:
             return n, values
         if seen >= HEADER_SEARCH_ROWS:
             break
+    raise refuse(missing())
+
+
+def _missing_header(sheet: Sheet) -> str:
     example = COLUMNS[0].header
     if sheet.kind == "xlsx":
-        raise _refuse(_("The sheet \"%(sheet)s\" has no header row the import recognises. Put the items on a sheet "
-                        "named \"Planas\" whose first row holds the template's column headers (e.g. \"%(example)s\"). "
-                        "Download the template to see them.", sheet=sheet.name, example=example))
-    raise _refuse(_("The file has no header row the import recognises. Its first row must hold the template's "
-                    "column headers (e.g. \"%(example)s\"). Download the template to see them.", example=example))
+        return _("The sheet \"%(sheet)s\" has no header row the import recognises. Put the items on a sheet "
+                 "named \"Planas\" whose first row holds the template's column headers (e.g. \"%(example)s\"). "
+                 "Download the template to see them.", sheet=sheet.name, example=example)
+    return _("The file has no header row the import recognises. Its first row must hold the template's "
+             "column headers (e.g. \"%(example)s\"). Download the template to see them.", example=example)
 
 
 def map_header(header: list[Any], header_row: int, recognise: Callable[[Any], str | None],
@@ -755,7 +762,7 @@ def map_header(header: list[Any], header_row: int, recognise: Callable[[Any], st
 def parse_sheet(sheet: Sheet, plan: Any, lookups: services.Lookups) -> Parsed:
     """Parse and check every row; collects all problems (nothing is written)."""
     rows = sheet.rows
-    header_row, header = _find_header(rows, sheet)
+    header_row, header = find_header(rows, column_for_header, lambda: _missing_header(sheet))
 
     index, labels, unnamed = map_header(header, header_row, column_for_header,
                                         [(c.key, c.header) for c in COLUMNS if c.required])
@@ -774,7 +781,7 @@ def parse_sheet(sheet: Sheet, plan: Any, lookups: services.Lookups) -> Parsed:
             continue
         count += 1
         if count > MAX_ROWS:
-            raise _refuse(_("The file has more than %(n)s rows. Split it into smaller files.", n=MAX_ROWS))
+            raise refuse(_("The file has more than %(n)s rows. Split it into smaller files.", n=MAX_ROWS))
         if title_idx < len(values) and normalise_header(values[title_idx]) == marker:
             continue  # the template's explanation row
         title = _text(values[title_idx]) if title_idx < len(values) else ""
@@ -813,7 +820,7 @@ def parse_sheet(sheet: Sheet, plan: Any, lookups: services.Lookups) -> Parsed:
         else:
             parsed.append(ParsedRow(n, inp))
     if not parsed and not errors:
-        raise _refuse(_("The file has no items: every row under the headers is empty."))
+        raise refuse(_("The file has no items: every row under the headers is empty."))
     return Parsed(parsed, errors, sheet.name)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,7 +25,6 @@ from srpp.auth.models import User
 from srpp.core.permissions import require
 from srpp.plans.exports import neutralise
 from srpp.plans.imports import (
-    HEADER_SEARCH_ROWS,
     MAX_UPLOAD_BYTES,
     CellError,
     Column,
@@ -35,10 +33,12 @@ from srpp.plans.imports import (
     Sheet,
     _is_empty,
     _text,
+    find_header,
     map_header,
     normalise_header,
     open_upload,
     read_limited,
+    refuse,
 )
 from srpp.reporting import services
 from srpp.reporting.models import DataSubmission
@@ -69,10 +69,6 @@ def column_for_header(text: Any) -> str | None:
     return _HEADER_INDEX.get(normalise_header(text))
 
 
-def _refuse(message: str) -> ImportRefused:
-    return ImportRefused([RowError(None, None, message)])
-
-
 # --- reading ----------------------------------------------------------------------------------------
 
 def open_file(filename: str, data: bytes) -> Sheet:
@@ -81,18 +77,9 @@ def open_file(filename: str, data: bytes) -> Sheet:
     return open_upload(filename, data, column_for_header)
 
 
-def _find_header(rows: Iterator[tuple[int, list[Any]]]) -> tuple[int, list[Any]]:
-    seen = 0
-    for n, values in rows:
-        if _is_empty(values):
-            continue
-        seen += 1
-        if sum(1 for v in values if column_for_header(v)) >= 2:
-            return n, values
-        if seen >= HEADER_SEARCH_ROWS:
-            break
-    raise _refuse(_("The file has no header row the upload recognises. Its first row must name the columns "
-                    "indicator_code, value and note (download the template to see them)."))
+def _missing_header() -> str:
+    return _("The file has no header row the upload recognises. Its first row must name the columns "
+             "indicator_code, value and note (download the template to see them).")
 
 
 @dataclass
@@ -105,7 +92,7 @@ class FileRow:
 def read_rows(sheet: Sheet) -> tuple[list[FileRow], dict[str, str]]:
     """The non-empty rows under the header (cells by column key, formulas marked as problems) and the
     column labels as written in the file."""
-    header_row, header = _find_header(sheet.rows)
+    header_row, header = find_header(sheet.rows, column_for_header, _missing_header)
     index, labels, unnamed = map_header(header, header_row, column_for_header,
                                         [(c.key, c.key) for c in COLUMNS if c.required],
                                         _("Use indicator_code, value and note."))
@@ -116,7 +103,7 @@ def read_rows(sheet: Sheet) -> tuple[list[FileRow], dict[str, str]]:
         if _is_empty(values) and not formulas:
             continue
         if len(out) >= MAX_ROWS:
-            raise _refuse(_("The file has more than %(n)s rows.", n=MAX_ROWS))
+            raise refuse(_("The file has more than %(n)s rows.", n=MAX_ROWS))
         cells = {key: (values[idx] if idx < len(values) else None) for key, idx in index.items()}
         row_problems: dict[str, str] = {}
         for idx, formula in formulas.items():
@@ -128,7 +115,7 @@ def read_rows(sheet: Sheet) -> tuple[list[FileRow], dict[str, str]]:
                 row_problems[get_column_letter(idx + 1)] = _("This column has no header but the cell holds data.")
         out.append(FileRow(n, cells, row_problems))
     if not out:
-        raise _refuse(_("The file has no values: every row under the headers is empty."))
+        raise refuse(_("The file has no values: every row under the headers is empty."))
     return out, labels
 
 
