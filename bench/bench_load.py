@@ -23,8 +23,10 @@ production traffic comes from many addresses.
 **Clients.** ``--clients`` threads (default 50), each a user of a persona (``PERSONAS``: visitors,
 the council, finance officers, planners, buyers, in proportion to their shares) with its own cookie
 session and one account (none for a visitor), logged in through the login form on its first
-request; each picks its next action by its persona's weights and runs it, without think time, for
-``--seconds`` (default 60). Forms are read from the page (CSRF token, hidden fields, current values)
+request; each picks its next action by its persona's weights and runs it, without think time (or
+pausing ``--think`` seconds on average), for ``--ramp`` seconds (default 20: logging in and filling
+the page cache, as in a system that has been running; counted apart) and then ``--seconds`` (default
+60), the measured window. Forms are read from the page (CSRF token, hidden fields, current values)
 and posted back changed. An error is a 5xx answer, a timeout or a connection error; an answer that
 refuses (a cap reached, an item changed by someone else, a document with missing values) is counted
 as refused, not as an error; any other unexpected status is counted apart ("unexpected") and
@@ -78,6 +80,9 @@ SECONDS = float(os.environ.get("SRPP_LOAD_SECONDS", "60"))
 #: the mean pause of a client between two actions in the paced run (a person reading the page): uniform
 #: between half and one and a half times this; the saturation run has none
 THINK = float(os.environ.get("SRPP_LOAD_THINK", "3"))
+#: seconds the clients run their mix before the measured window (logging in, filling the page cache, as
+#: in a system that has been running); their requests are counted apart
+RAMP = float(os.environ.get("SRPP_LOAD_RAMP", "20"))
 GUNICORN_WORKERS = 4
 GUNICORN_THREADS = 4
 CELERY_WORKERS = 2
@@ -749,16 +754,23 @@ def warm_up(base: str, targets: Targets) -> list[Sample]:
 
 
 def drive(base: str, targets: Targets, clients: int, seconds: float,
-          think: float = 0.0) -> tuple[list[Client], float]:
-    """``clients`` threads for ``seconds``; returns the clients and the wall time until the last ended."""
+          think: float = 0.0, ramp: float = 0.0) -> tuple[list[Client], float, list[Sample]]:
+    """``clients`` threads for ``ramp`` + ``seconds``; returns the clients with the samples of the
+    measured window (requests started after the ramp), the window's wall time until the last client
+    ended, and the ramp's samples."""
     started = time.monotonic()
-    workers = make_clients(base, targets, clients, started + seconds, think)
+    window = started + ramp
+    workers = make_clients(base, targets, clients, window + seconds, think)
     threads = [threading.Thread(target=c.run, daemon=True) for c in workers]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return workers, time.monotonic() - started
+    ramped = []
+    for c in workers:
+        ramped += [s for s in c.samples if s.started < window]
+        c.samples = [s for s in c.samples if s.started >= window]
+    return workers, time.monotonic() - window, ramped
 
 
 # --- the documents ----------------------------------------------------------------------------------------
@@ -879,6 +891,8 @@ class Result:
     rows: list[Row]
     documents: DocumentCheck
     warm_up: list[Sample]
+    ramp: list[Sample]  # the requests of the ramp before the measured window
+    ramp_seconds: float
     api_paths: list[str]
     personas: dict[str, tuple[int, list[tuple[str, int]]]]  # persona: (clients, its mix)
     load_before: str
@@ -891,7 +905,8 @@ def load_average() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def measure(clients: int = CLIENTS, seconds: float = SECONDS, rebuild: bool = False, think: float = 0.0) -> Result:
+def measure(clients: int = CLIENTS, seconds: float = SECONDS, rebuild: bool = False, think: float = 0.0,
+            ramp: float = RAMP) -> Result:
     database = prepare_database(rebuild)
     print(database, flush=True)
     targets = read_targets()
@@ -904,9 +919,13 @@ def measure(clients: int = CLIENTS, seconds: float = SECONDS, rebuild: bool = Fa
         print(f"warm-up: {len(warm)} requests, {len(bad)} errors or unexpected answers", flush=True)
         print_problems(warm, outcomes=(ERROR, UNEXPECTED, REFUSED))
         load_before = load_average()
-        print(f"load average before: {load_before}; {clients} clients for {seconds:.0f} s, think time {think} s …",
-              flush=True)
-        workers, wall = drive(web.base, targets, clients, seconds, think)
+        print(f"load average before: {load_before}; {clients} clients for {ramp:.0f} s of ramp then {seconds:.0f} s, "
+              f"think time {think} s …", flush=True)
+        workers, wall, ramped = drive(web.base, targets, clients, seconds, think, ramp)
+        if ramped:
+            print(f"ramp: {len(ramped)} requests ({sum(s.kind == 'login' for s in ramped) // 2} logins), "
+                  f"{sum(s.outcome in (ERROR, UNEXPECTED) for s in ramped)} errors or unexpected answers", flush=True)
+            print_problems(ramped)
         load_after = load_average()
         samples = [s for c in workers for s in c.samples]
         documents = [d for c in workers for d in c.documents]
@@ -919,7 +938,7 @@ def measure(clients: int = CLIENTS, seconds: float = SECONDS, rebuild: bool = Fa
             print(f"  gunicorn: {line}", flush=True)
     print(f"documents: {check}", flush=True)
     personas = {name: (sum(c.persona == name for c in workers), targets.mix(name)) for name in targets.shares()}
-    return Result(database, clients, seconds, wall, rows, check, warm, targets.api_paths, personas,
+    return Result(database, clients, seconds, wall, rows, check, warm, ramped, ramp, targets.api_paths, personas,
                   load_before, load_after, samples, think)
 
 
@@ -941,8 +960,16 @@ def report_lines(r: Result) -> list[str]:
     pages = next((row for row in r.rows if row.kind == "all pages"), None)
     worst = max((row for row in r.rows if row.page), key=lambda row: row.p95, default=None)
     d = r.documents
-    errors = sum(row.errors for row in r.rows if row.kind not in ("all pages", "all requests"))
-    unexpected = sum(row.unexpected for row in r.rows if row.kind not in ("all pages", "all requests"))
+    # errors in the ramp count too: only its latencies are left out
+    errors = (sum(row.errors for row in r.rows if row.kind not in ("all pages", "all requests"))
+              + sum(s.outcome == ERROR for s in r.ramp))
+    unexpected = (sum(row.unexpected for row in r.rows if row.kind not in ("all pages", "all requests"))
+                  + sum(s.outcome == UNEXPECTED for s in r.ramp))
+    ramp_logins = sum(s.kind == "login" and s.outcome == OK for s in r.ramp) // 2  # a login is a GET and a POST
+    ramp_note = (f" The clients ran their mix for {r.ramp_seconds:.0f} s before the measured window ({len(r.ramp):,} "
+                 f"requests, {ramp_logins} logins among them), as in a system that has been running: logged in, the "
+                 "page cache filled by earlier visitors; those requests are not in the table, but their errors "
+                 "would be counted below." if r.ramp_seconds else "")
     met_errors = errors == 0 and unexpected == 0
     met_pages = pages is not None and pages.p95 < PAGE_TARGET_MS
     met_docs = d.requested == d.exactly_once and not d.duplicates
@@ -963,13 +990,13 @@ def report_lines(r: Result) -> list[str]:
         "`celery worker -c 1` processes, all on the same cores as the load generator (a Python process "
         f"with one thread per client). Data: {r.database}: the synthetic region at the default scale with "
         "the demo region next to it. "
-        f"**{r.clients} clients for {r.seconds:.0f} s**, "
+        f"**{r.clients} clients for {r.seconds:.0f} s** (measured), "
         + ("without think time (each client sends its next request as soon as the last one is answered)"
            if not r.think else f"each pausing {r.think * 0.5:g}–{r.think * 1.5:g} s (uniform) after each action")
         + ", each a user with one account (logged "
         "in through the form on its first request) picking its next action by weight: "
         + "; ".join(persona(name, count, mix) for name, (count, mix) in r.personas.items())
-        + f". Load average (1/5/15 min) before {r.load_before}, after {r.load_after}."
+        + "." + ramp_note + f" Load average (1/5/15 min) before {r.load_before}, after {r.load_after}."
         + (" Other processes were busy on the machine (a load average above the number of cores before the run): "
            "the latencies are pessimistic and vary between runs." if busy else ""),
         "",
@@ -1024,9 +1051,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--rebuild", action="store_true", help="build srpp_load again even if it is there")
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between a client's actions (s)")
+    parser.add_argument("--ramp", type=float, default=RAMP, help="seconds before the measured window")
     parser.add_argument("--json", type=Path, help="also write every sample here (kind, start, seconds, status)")
     args = parser.parse_args(argv)
-    result = measure(args.clients, args.seconds, args.rebuild, args.think)
+    result = measure(args.clients, args.seconds, args.rebuild, args.think, args.ramp)
     if args.json:
         args.json.write_text(json.dumps([s.__dict__ for s in result.samples]))
     for line in report_lines(result):

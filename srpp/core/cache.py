@@ -1,7 +1,11 @@
 """Caching of anonymous pages that change only when their data changes (the public pipeline,
-its feeds). A cache key carries the area's generation, a counter the services bump in the same
-transaction as the change, so a published plan shows at once; a TTL bounds everything else
-(e.g. the date-dependent "review overdue" badges).
+its feeds), and of costly results shown to everyone (``memo``: the payment figures of a half-year).
+A cache key carries the area's generation, a counter bumped in the same transaction as the change,
+so a published plan shows at once; a TTL bounds everything else (e.g. the date-dependent
+"review overdue" badges). A generation is bumped by the services (``bump``) or, for ``watch``ed
+models, by any insert, update or delete of their rows through the session, whoever makes it.
+A transaction that has bumped a generation neither reads nor fills the cache (what it would store
+might be rolled back).
 
 Redis is used when ``REDIS_URL`` is set (shared by every web process), otherwise an in-process
 TTL cache. A cache that fails is skipped, never fatal."""
@@ -21,8 +25,10 @@ from cachetools import TTLCache
 from flask import Response, current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
 from srpp.core.models import CacheGeneration
 from srpp.extensions import db
@@ -36,18 +42,88 @@ def generation(namespace: str) -> int:
     return db.session.scalar(select(CacheGeneration.value).where(CacheGeneration.namespace == namespace)) or 0
 
 
+def _bump_statement(dialect: str, namespace: str):
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(CacheGeneration).values(namespace=namespace, value=1).on_conflict_do_update(
+        index_elements=[CacheGeneration.namespace], set_={"value": CacheGeneration.value + 1})
+
+
 def bump(namespace: str) -> None:
     """Invalidate every cached page of ``namespace`` (call inside the changing transaction)."""
-    done = db.session.execute(
-        update(CacheGeneration).where(CacheGeneration.namespace == namespace)
-        .values(value=CacheGeneration.value + 1)
-    ).rowcount
-    if not done:
-        try:
-            with db.session.begin_nested():
-                db.session.add(CacheGeneration(namespace=namespace, value=1))
-        except IntegrityError:  # created concurrently: bump that row
-            bump(namespace)
+    _bump_on(db.session(), namespace)
+
+
+def _bump_on(session: Session, namespace: str) -> None:
+    conn = session.connection()
+    conn.execute(_bump_statement(conn.dialect.name, namespace))
+    session.info[_BUMPED] = True
+
+
+# --- generations bumped by changes to watched models --------------------------------------------
+
+_BUMPED = "srpp_cache_bumped"
+_TOUCHED = "srpp_cache_touched"
+_WATCHED: dict[type, list[tuple[str, frozenset[str], frozenset[str] | None]]] = {}
+_EVENTS = ("insert", "update", "delete")
+
+
+def watch(namespace: str, *models: type, on: tuple[str, ...] = _EVENTS, columns: tuple[str, ...] | None = None) -> None:
+    """Any insert, update or delete (``on``) of a row of ``models`` made through the session (a flush,
+    or an ORM ``update()``/``delete()`` statement) bumps ``namespace`` in the same transaction;
+    ``columns``: only updates that change one of these attributes count."""
+    for model in models:
+        if model not in _WATCHED:
+            for name in _EVENTS:
+                event.listen(model, f"after_{name}", _listener(name))
+        _WATCHED.setdefault(model, []).append(
+            (namespace, frozenset(on), frozenset(columns) if columns is not None else None))
+
+
+def _watches(model: type) -> list[tuple[str, frozenset[str], frozenset[str] | None]]:
+    return next((_WATCHED[k] for k in model.__mro__ if k in _WATCHED), [])
+
+
+def _changed(target: Any, columns: frozenset[str]) -> bool:
+    state = inspect(target)
+    return any(state.attrs[name].history.has_changes() for name in columns)
+
+
+def _listener(name: str) -> Callable[[Any, Any, Any], None]:
+    def touched(mapper: Any, connection: Any, target: Any) -> None:
+        session = object_session(target)
+        if session is None:
+            return
+        for namespace, on, columns in _watches(type(target)):
+            if name in on and (name != "update" or columns is None or _changed(target, columns)):
+                session.info.setdefault(_TOUCHED, set()).add(namespace)
+
+    return touched
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_touched(session: Session, flush_context: Any) -> None:
+    for namespace in sorted(session.info.pop(_TOUCHED, ())):
+        _bump_on(session, namespace)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_statement(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None:
+        for namespace in sorted({w[0] for w in _watches(state.bind_mapper.class_)}):
+            _bump_on(state.session, namespace)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_over(session: Session) -> None:
+    session.info.pop(_BUMPED, None)
+    session.info.pop(_TOUCHED, None)
+
+
+def _usable() -> bool:
+    """Whether this request may read and fill the cache: caching is on and its transaction has not
+    changed cached data (it would see, and might store, what is not committed)."""
+    return current_app.config.get("PAGE_CACHE") is not False and not db.session().info.get(_BUMPED)
 
 
 def _redis():
@@ -103,7 +179,7 @@ def anonymous_page(namespace: str, ttl: int = 300) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if (request.method != "GET" or current_user.is_authenticated or session.get("_flashes")
-                    or current_app.config.get("PAGE_CACHE") is False):
+                    or not _usable()):
                 return view(*args, **kwargs)
             raw = f"{request.full_path}|{get_locale()}|{dt.date.today().isoformat()}"
             key = f"srpp:page:{namespace}:{generation(namespace)}:{hashlib.sha256(raw.encode()).hexdigest()}"
@@ -126,7 +202,7 @@ def anonymous_page(namespace: str, ttl: int = 300) -> Callable:
 def memo(namespace: str, parts: str, compute: Callable[[], Any], ttl: int = 300) -> Any:
     """Cache a JSON-able result of ``compute`` per generation of ``namespace`` (for everyone, not
     only anonymous visitors: e.g. the count and the row keys of a pipeline page)."""
-    if current_app.config.get("PAGE_CACHE") is False:
+    if not _usable():
         return compute()
     key = f"srpp:memo:{namespace}:{generation(namespace)}:{hashlib.sha256(parts.encode()).hexdigest()}"
     hit = get(key)

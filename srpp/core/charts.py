@@ -176,6 +176,21 @@ def _fmt(fmt: Formatter | None, value: Decimal | None, missing: str = "—") -> 
     return fmt(value) if fmt else _plain(value)
 
 
+def _remembering(fmt: Formatter | None) -> Formatter | None:
+    """``fmt`` formatting each distinct value once (a chart repeats values: its table, its zeros)."""
+    if fmt is None:
+        return None
+    seen: dict[tuple[Decimal, int | str], str] = {}
+
+    def formatted(value: Decimal) -> str:
+        key = (value, value.as_tuple().exponent)  # 1.0 and 1.00 are equal but may be written apart
+        if key not in seen:
+            seen[key] = fmt(value)
+        return seen[key]
+
+    return formatted
+
+
 def _plain(value: Decimal) -> str:
     """Default text: the number in positional notation (``100``, ``0.25``)."""
     return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
@@ -506,6 +521,7 @@ def stacked_column_chart(
             raise ValueError(f"series {s.name!r} has {len(s.values)} values for {len(periods)} periods")
     marks = _markers(markers)
     grid = [[to_decimal(v) for v in s.values] for s in rows]
+    fmt = _remembering(fmt)  # each value is written twice (its segment's title and the table)
     totals: list[Decimal | None] = []
     for i in range(len(periods)):
         present = [g[i] for g in grid if g[i] is not None]
@@ -522,15 +538,10 @@ def stacked_column_chart(
         segments = []
         for n, (s, g) in enumerate(zip(rows, grid, strict=True)):
             v = g[i]
-            text = _fmt(fmt, v)
-            if _texts and _texts[i] is not None:
-                text = _texts[i]
-            if v is None or v <= 0:
-                if _kind != "column":
-                    continue
-                v_draw = ZERO  # a plain column chart keeps one (empty) column per datum
-            else:
-                v_draw = v
+            if (v is None or v <= 0) and _kind != "column":
+                continue
+            text = _texts[i] if _texts and _texts[i] is not None else _fmt(fmt, v)
+            v_draw = v if v is not None and v > 0 else ZERO  # a plain column chart keeps one (empty) column per datum
             y_top = frame.y(running + v_draw)
             y_bottom = frame.y(running)
             warn = bool(_warn and _warn[i])

@@ -29,14 +29,14 @@ def money(amount: Decimal | int | None, currency: str = "EUR") -> str:
     """``1 234,50 €`` in Lithuanian, ``€1,234.50`` in English."""
     if amount is None:
         return "—"
-    return format_currency(Decimal(amount), currency, locale=str(get_locale() or "lt"))
+    return format_currency(Decimal(amount), currency, locale=get_locale() or "lt")
 
 
 def number(value: Decimal | int | float | None, digits: int | None = None) -> str:
     if value is None:
         return "—"
     fmt = None if digits is None else "#,##0." + "0" * digits if digits else "#,##0"
-    return format_decimal(value, format=fmt, locale=str(get_locale() or "lt"))
+    return format_decimal(value, format=fmt, locale=get_locale() or "lt")
 
 
 def date(value: dt.date | None, fmt: str = "medium") -> str:

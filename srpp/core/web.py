@@ -138,11 +138,12 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(stmt: Any, page: int, per_page: int) -> Page:
+def paginate(stmt: Any, page: int, per_page: int, total: int | None = None) -> Page:
+    """A page of ``stmt``'s rows; ``total``: the number of rows when the caller knows it already."""
     from srpp.extensions import db
 
     page = max(1, page)
-    total = db.count(stmt)
+    total = db.count(stmt) if total is None else total
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
     return Page(items=items, page=page, per_page=per_page, total=total)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer, lazyload
 
 from srpp.extensions import db
 from srpp.kpis import services
@@ -108,7 +109,9 @@ def value_grid(indicator_ids: list[int], scope_keys: list[str], periods: list[Ha
         return {}
     rows = db.session.scalars(select(IndicatorValue).where(
         IndicatorValue.indicator_id.in_(indicator_ids), IndicatorValue.scope_key.in_(scope_keys),
-        IndicatorValue.period_start.in_([p.start for p in periods])))
+        IndicatorValue.period_start.in_([p.start for p in periods]))
+        # the callers hold the indicators already; the records behind each value load only if shown
+        .options(lazyload(IndicatorValue.indicator), defer(IndicatorValue.details)))
     return {(v.indicator_id, v.scope_key, v.period_start): v for v in rows}
 
 

@@ -7,7 +7,11 @@ invoices' stored figures, never a loop over invoices), modelled on the UK paymen
 - the share of the sums that fell due in the period but were not paid in it (an invoice in dispute
   has not fallen due: its clock stands still);
 - the statutory interest and the fixed compensation owed on invoices due in the period;
-- the work stoppages that began in the period."""
+- the work stoppages that began in the period.
+
+The figures are cached per generation of ``CACHE_NS`` (``srpp.core.cache.memo``), which any change to
+an invoice, payment, contract, work stoppage or supplier bumps (``srpp/models.py``): a past half-year is
+computed once, not on every dashboard view."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 
 from srpp.contracts.models import Contract, WorkStoppage
+from srpp.core import cache
 from srpp.core.db import is_postgres
 from srpp.extensions import db
 from srpp.orgs.models import Supplier, SupplierKind
@@ -28,6 +33,8 @@ from srpp.payments.models import Invoice, InvoiceState
 #: "social economy organisations" for the supplier-type filter; the rest is "other"
 SEO_KINDS = (SupplierKind.SEO, SupplierKind.NGO, SupplierKind.WISE, SupplierKind.COOPERATIVE)
 SUPPLIER_TYPES = ("all", "seo", "other")
+CACHE_NS = "payments"
+CACHE_TTL = 3600  # seconds; a change bumps the generation at once, this only bounds the cache's size
 
 
 @dataclass
@@ -86,6 +93,21 @@ class Figures:
                    unpaid_share=_s(self.unpaid_share))
         return out
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Figures:
+        """The inverse of ``as_json`` (the cached form)."""
+        def dec(value: str | None) -> Decimal | None:
+            return None if value is None else Decimal(value)
+
+        return cls(
+            period_start=dt.date.fromisoformat(data["period_start"]), period_end=dt.date.fromisoformat(data["period_end"]),
+            municipality_id=data["municipality_id"], paid_count=data["paid_count"], avg_days=dec(data["avg_days"]),
+            median_days=dec(data["median_days"]), p90_days=dec(data["p90_days"]), within_30=data["within_30"],
+            within_60=data["within_60"], over_60=data["over_60"], due_sum=Decimal(data["due_sum"]),
+            unpaid_due_sum=Decimal(data["unpaid_due_sum"]), interest=Decimal(data["interest"]),
+            compensation=Decimal(data["compensation"]), late_count=data["late_count"], stoppages=data["stoppages"],
+            extra=data["extra"])
+
 
 def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
@@ -108,7 +130,21 @@ def _dec(value: Any, places: str = "0.1") -> Decimal | None:
 def compute(period_start: dt.date, period_end: dt.date, municipality_id: int | None = None,
             supplier_type: str = "all", by_municipality: bool = False) -> list[Figures] | Figures:
     """The figures of one half-year for the region (or one municipality); with ``by_municipality``,
-    one ``Figures`` per municipality (grouped in the same statements)."""
+    one ``Figures`` per municipality (grouped in the same statements). Cached (see the module)."""
+    parts = f"{period_start}|{period_end}|{municipality_id}|{supplier_type}|{by_municipality}"
+    found = cache.memo(CACHE_NS, parts, lambda: _as_json(_compute(
+        period_start, period_end, municipality_id, supplier_type, by_municipality)), ttl=CACHE_TTL)
+    if by_municipality:
+        return [Figures.from_json(f) for f in found]
+    return Figures.from_json(found)
+
+
+def _as_json(figures: list[Figures] | Figures) -> list[dict[str, Any]] | dict[str, Any]:
+    return [f.as_json() for f in figures] if isinstance(figures, list) else figures.as_json()
+
+
+def _compute(period_start: dt.date, period_end: dt.date, municipality_id: int | None,
+             supplier_type: str, by_municipality: bool) -> list[Figures] | Figures:
     group = [Invoice.municipality_id] if by_municipality else []
     paid = and_(Invoice.paid_on.is_not(None), Invoice.paid_on >= period_start, Invoice.paid_on <= period_end)
     # a disputed invoice's clock stands still: it has not fallen due while the dispute lasts

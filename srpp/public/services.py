@@ -169,7 +169,7 @@ def quarter_range(quarter: str) -> tuple[dt.date, dt.date]:
 
 def month_label(month: dt.date) -> str:
     """"January 2027", "2027 m. sausis": a launch month in the current language."""
-    return format_skeleton("yMMMM", month, locale=str(get_locale() or "lt"))
+    return format_skeleton("yMMMM", month, locale=get_locale() or "lt")
 
 
 def quarter_of(month: dt.date) -> str:

@@ -1,13 +1,20 @@
 """The consolidated regional plan and the council's overviews: every municipality's current plan
 items with filters and totals (aggregated in SQL), the reserved share per municipality (LT-RES-02)
-and a one-municipality summary for home pages."""
+and a one-municipality summary for home pages.
+
+The aggregates read the current (published) items only, so they are cached with the public pipeline
+(``srpp.core.cache.memo``, namespace ``pipeline``: a publication, or a tender taking items over, bumps
+it) and per day (the timeline's window and the review statuses move with the date)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
 from babel import Locale
 from babel.numbers import format_currency, format_percent
@@ -17,7 +24,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from srpp.auth.models import User
-from srpp.core import settings
+from srpp.core import cache, settings
 from srpp.core.permissions import require
 from srpp.extensions import db
 from srpp.orgs.models import Municipality, PriorityArea, ServiceCategory
@@ -27,6 +34,8 @@ from srpp.rules.models import Procedure, ReservationBasis
 
 TIMELINE_MONTHS = 12
 MAX_WORDS = 8
+CACHE_NS = "pipeline"
+CACHE_TTL = 3600  # seconds; a publication bumps the generation at once
 
 
 def percent(value: Decimal | None, digits: int = 1) -> str:
@@ -34,7 +43,7 @@ def percent(value: Decimal | None, digits: int = 1) -> str:
     if value is None:
         return "—"
     quantum = Decimal(1).scaleb(-(digits + 2))
-    return format_percent(Decimal(value).quantize(quantum), locale=str(get_locale() or "lt"),
+    return format_percent(Decimal(value).quantize(quantum), locale=get_locale() or "lt",
                           decimal_quantization=False)
 
 
@@ -42,8 +51,8 @@ def whole_money(value: Decimal | int | None, currency: str = "EUR") -> str:
     """Money rounded to whole units in the locale's pattern (chart axes): ``125 000 €``, ``€125,000``."""
     if value is None:
         return "—"
-    locale = str(get_locale() or "lt")
-    pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
+    locale = get_locale() or Locale.parse("lt")
+    pattern = locale.currency_formats["standard"].pattern.replace(".00", "")
     return format_currency(Decimal(value), currency, format=pattern, locale=locale, currency_digits=False)
 
 
@@ -132,13 +141,40 @@ def items_stmt(f: PlanFilter) -> Select:
 def launch_quarters() -> list[str]:
     """The quarters in which current items are planned to launch (choices for the filter)."""
     sub = plans.current_items_stmt().order_by(None).subquery()
-    months = db.session.scalars(select(sub.c.launch_month).distinct().order_by(sub.c.launch_month))
+    months = _cached_rows("quarters", None, select(sub.c.launch_month).distinct().order_by(sub.c.launch_month))
     out: list[str] = []
-    for month in months:
-        q = quarter_of(month)
+    for (month,) in months:
+        q = quarter_of(dt.date.fromisoformat(month))
         if q not in out:
             out.append(q)
     return out
+
+
+# --- the cache of the aggregates ---------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _cached_rows(kind: str, f: PlanFilter | None, stmt: Select, today: dt.date | None = None) -> list[list[Any]]:
+    """The rows of an aggregate over the current items as JSON values (decimals and dates as text,
+    enums as their values), cached per pipeline generation, filter and day."""
+    def run() -> list[list[Any]]:
+        return [[_plain(v) for v in row] for row in db.session.execute(stmt)]
+
+    key = json.dumps([kind, asdict(f) if f else None, str(today or dt.date.today())], default=_plain, sort_keys=True)
+    return cache.memo(CACHE_NS, f"region|{key}", run, ttl=CACHE_TTL)
+
+
+def _amount(value: str | None) -> Decimal:
+    return _money(Decimal(value) if value is not None else None)
+
 
 
 # --- totals ----------------------------------------------------------------------------------
@@ -198,27 +234,27 @@ def _filtered_subquery(f: PlanFilter):
 
 def totals_by_area(f: PlanFilter) -> list[AreaTotal]:
     sub = _filtered_subquery(f)
-    rows = db.session.execute(
-        select(sub.c.priority_area, func.sum(sub.c.estimated_value), func.count()).group_by(sub.c.priority_area))
+    rows = _cached_rows("area", f, select(sub.c.priority_area, func.sum(sub.c.estimated_value), func.count())
+                        .group_by(sub.c.priority_area))
     order = list(PriorityArea)
-    out = [AreaTotal(PriorityArea(area), _money(value), count) for area, value, count in rows]
+    out = [AreaTotal(PriorityArea(area), _amount(value), count) for area, value, count in rows]
     return sorted(out, key=lambda t: order.index(t.area))
 
 
 def totals_by_month(f: PlanFilter) -> list[MonthTotal]:
     sub = _filtered_subquery(f)
-    rows = db.session.execute(
-        select(sub.c.launch_month, func.sum(sub.c.estimated_value), func.count())
-        .group_by(sub.c.launch_month).order_by(sub.c.launch_month))
-    return [MonthTotal(month, _money(value), count) for month, value, count in rows]
+    rows = _cached_rows("month", f, select(sub.c.launch_month, func.sum(sub.c.estimated_value), func.count())
+                        .group_by(sub.c.launch_month).order_by(sub.c.launch_month))
+    return [MonthTotal(dt.date.fromisoformat(month), _amount(value), count) for month, value, count in rows]
 
 
 def totals_by_municipality(f: PlanFilter, today: dt.date | None = None) -> list[MunicipalityTotal]:
     """One row per municipality (only the chosen one when the filter names one), with the
     review status of its current published plan."""
     sub = _filtered_subquery(f)
-    sums = {mid: (_money(value), count) for mid, value, count in db.session.execute(
-        select(sub.c.municipality_id, func.sum(sub.c.estimated_value), func.count()).group_by(sub.c.municipality_id))}
+    sums = {mid: (_amount(value), count) for mid, value, count in _cached_rows(
+        "municipality", f, select(sub.c.municipality_id, func.sum(sub.c.estimated_value), func.count())
+        .group_by(sub.c.municipality_id))}
     out = []
     for municipality, version, review in plans.review_overview(today):
         if f.municipality and municipality.code != f.municipality.upper():
@@ -234,13 +270,12 @@ def timeline(f: PlanFilter, today: dt.date | None = None, months: int = TIMELINE
     start = plans.first_of_month(today or dt.date.today())
     window = [start + relativedelta(months=i) for i in range(months)]
     sub = _filtered_subquery(f)
-    rows = db.session.execute(
-        select(sub.c.municipality_id, sub.c.launch_month, func.sum(sub.c.estimated_value))
-        .where(sub.c.launch_month >= window[0], sub.c.launch_month <= window[-1])
-        .group_by(sub.c.municipality_id, sub.c.launch_month))
+    rows = _cached_rows("timeline", f, select(sub.c.municipality_id, sub.c.launch_month, func.sum(sub.c.estimated_value))
+                        .where(sub.c.launch_month >= window[0], sub.c.launch_month <= window[-1])
+                        .group_by(sub.c.municipality_id, sub.c.launch_month), start)
     grid: dict[int, dict[dt.date, Decimal]] = {}
     for mid, month, value in rows:
-        grid.setdefault(mid, {})[month] = _money(value)
+        grid.setdefault(mid, {})[dt.date.fromisoformat(month)] = _amount(value)
     series = []
     if grid:
         for m in db.session.scalars(select(Municipality).where(Municipality.id.in_(grid))

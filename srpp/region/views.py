@@ -71,7 +71,7 @@ def _plan_filter() -> tuple[RegionFilterForm, services.PlanFilter]:
 def plan():
     form, f = _plan_filter()
     data = services.overview(current_user, f)
-    page = paginate(services.items_stmt(f), page_arg(), PER_PAGE)
+    page = paginate(services.items_stmt(f), page_arg(), PER_PAGE, total=data.item_count)
     return render_template(
         "region/plan.html", form=form, f=f, data=data, page=page,
         timeline_chart=_timeline_chart(data.timeline),

@@ -26,7 +26,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload
 
 from srpp.auth.models import Membership, Role, User
 from srpp.core import settings
@@ -274,7 +274,10 @@ def latest_values(indicator_ids: list[int] | set[int]) -> dict[int, list[Indicat
               .group_by(IndicatorValue.indicator_id).subquery())
     rows = db.session.scalars(select(IndicatorValue).join(latest, and_(
         IndicatorValue.indicator_id == latest.c.indicator_id, IndicatorValue.period_start == latest.c.period_start))
-        .options(selectinload(IndicatorValue.municipality)))
+        # the indicators are in the session already (their ids came from them): no join; the records
+        # behind each value are not shown here
+        .options(selectinload(IndicatorValue.municipality), lazyload(IndicatorValue.indicator),
+                 defer(IndicatorValue.details)))
     out: dict[int, list[IndicatorValue]] = {}
     for row in rows:
         out.setdefault(row.indicator_id, []).append(row)
