@@ -160,3 +160,53 @@ def test_no_audit_event_for_unknown_address(client, ctx, outbox):
     before = ctx.scalar(select(func.count()).select_from(AuditEvent))
     _request(client, "nobody@demo.srpp.lt")
     assert ctx.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+# --- a new password ends the other sessions -------------------------------------------------------
+
+@pytest.fixture()
+def second_client(app, conn):
+    """Another browser of the same person (its own cookies), on the test's connection."""
+    return app.test_client()
+
+
+def _logged_in(client) -> bool:
+    resp = client.get("/account")
+    return resp.status_code == 200
+
+
+def test_a_reset_ends_every_session_opened_with_the_old_password(client, second_client, outbox):
+    assert _login(second_client, OFFICER, "demo12345").status_code == 302 and _logged_in(second_client)
+    _request(client, OFFICER)
+    assert client.post(_link(outbox[0]), data={"new_password": NEW, "confirm": NEW}).status_code == 302
+    resp = second_client.get("/account")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]  # the other browser was logged out
+    assert _login(second_client, OFFICER, NEW).status_code == 302 and _logged_in(second_client)
+
+
+def test_changing_the_password_keeps_this_session_and_ends_the_others(client, second_client):
+    for c in (client, second_client):
+        assert _login(c, OFFICER, "demo12345").status_code == 302
+    resp = client.post("/account", data={"pw-current_password": "demo12345", "pw-new_password": NEW},
+                       follow_redirects=True)
+    assert "visose kitose vietose buvote atjungti" in resp.get_data(as_text=True)  # the officer reads Lithuanian
+    assert _logged_in(client)
+    assert not _logged_in(second_client)
+
+
+def test_a_deactivated_account_loses_its_sessions(client, ctx):
+    assert _login(client, OFFICER, "demo12345").status_code == 302 and _logged_in(client)
+    user = ctx.scalar(select(User).where(User.email == OFFICER))
+    user.active = False
+    ctx.commit()
+    assert not _logged_in(client)
+
+
+def test_a_session_cookie_without_the_fingerprint_is_not_a_login(client, ctx):
+    """A session written before sessions were bound to the password (``_user_id`` = the bare id)."""
+    user_id = ctx.scalar(select(User.id).where(User.email == OFFICER))
+    assert _login(client, OFFICER, "demo12345").status_code == 302 and _logged_in(client)
+    with client.session_transaction() as sess:
+        assert sess["_user_id"].startswith(f"{user_id}:")
+        sess["_user_id"] = str(user_id)  # the rest of the session (its protection identifier) as it was
+    assert not _logged_in(client)

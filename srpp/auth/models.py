@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -74,6 +75,15 @@ class User(UserMixin, TimestampMixin, VersionedMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    @property
+    def session_fingerprint(self) -> str:
+        """Changes with the password hash: a new password (changed, reset or erased) ends every session
+        opened with the old one (``get_id`` is what a session remembers)."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:  # Flask-Login: stored in the (signed) session cookie
+        return f"{self.id}:{self.session_fingerprint}"
 
     def has_role(self, *roles: Role) -> bool:
         return any(m.role in roles for m in self.memberships)

@@ -47,6 +47,7 @@ def check_password(user: User, password: str) -> bool:
         # a plain UPDATE, like last_login_at in ``authenticate``: two first logins at once must not clash
         db.session.execute(update(User).where(User.id == user.id, User.password_hash == user.password_hash)
                            .values(password_hash=hash_password(password)))
+        db.session.refresh(user, ["password_hash"])  # the session about to begin remembers the new one
     return True
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hmac
+
 from flask import (
     Blueprint,
     current_app,
@@ -33,13 +35,19 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    """The user of a session (``User.get_id``: id and password fingerprint), or nobody when the
+    password has changed since the session began or the account was deactivated."""
     from srpp.auth.models import User
 
+    user_id, _sep, fingerprint = (session_id or "").partition(":")
     try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError, OverflowError):
         return None
+    if user is None or not user.active or not hmac.compare_digest(fingerprint, user.session_fingerprint):
+        return None
+    return user
 
 
 def _login_limit() -> str:
@@ -166,7 +174,8 @@ def account():
             apply_domain_error(pw_form, err)
         else:
             db.session.commit()
-            flash(_("Your password was changed."), "success")
+            login_user(current_user._get_current_object())  # this session goes on; the others have ended
+            flash(_("Your password was changed; you were logged out everywhere else."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, pw_form=pw_form)
 
