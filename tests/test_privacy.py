@@ -240,3 +240,63 @@ def test_erasure_is_refused_for_oneself_and_for_others(as_user, ctx):
     assert council.post(f"/admin/users/{officer_id}/erase",
                         data={"confirm": "officer.bir@demo.srpp.lt"}).status_code == 403
     assert _user(ctx, "officer.bir@demo.srpp.lt") is not None
+
+
+# --- generated documents that show the person --------------------------------------------------------
+
+def _specification(ctx, unit: str):
+    from srpp.documents import services as documents
+    from srpp.documents import subjects
+    from srpp.documents.kinds import KINDS
+    from srpp.tenders.models import Tender
+
+    tender_id = ctx.scalar(select(Tender.id).where(Tender.title == "Pagalbos į namus ir mobilumo paketas"))
+    doc = documents.request_document(_user(ctx, "officer.pas@demo.srpp.lt"), KINDS["tender_specification"],
+                                     subjects.load("tender", tender_id), "en", {"social_services_unit": unit})
+    ctx.expire_all()  # the (eager) worker ran in a session of its own
+    return doc
+
+
+def test_erasure_withdraws_the_generated_files_that_show_the_person(as_user, ctx):
+    """A document whose values and .docx show the person's name loses its file (marked expired, its
+    record kept); a document that does not show them keeps its file."""
+    from srpp.documents.models import DocumentFile, GeneratedDocument
+
+    person = _user(ctx, "finance.pas@demo.srpp.lt")
+    person_id, name = person.id, person.full_name
+    showing = _specification(ctx, f"Socialinių paslaugų skyrius, kontaktinis asmuo {name}")
+    other = _specification(ctx, "Socialinių paslaugų skyrius")
+    files = lambda doc_id: ctx.scalar(select(func.count()).select_from(DocumentFile).where(  # noqa: E731
+        DocumentFile.document_id == doc_id))
+    assert files(showing.id) == 1 and files(other.id) == 1
+    content = ctx.scalar(select(DocumentFile.content).where(DocumentFile.document_id == showing.id))
+    from srpp.auth.privacy import _file_mentions, _needles
+
+    assert _file_mentions(content, "docx", _needles(person.email, name))  # the control: the file shows the name
+
+    resp = as_user(ADMIN).post(f"/admin/users/{person_id}/erase", data={"confirm": person.email})
+    assert resp.status_code == 302
+    ctx.expire_all()
+    assert files(showing.id) == 0 and ctx.get(GeneratedDocument, showing.id).expired_at is not None
+    assert files(other.id) == 1 and ctx.get(GeneratedDocument, other.id).expired_at is None
+    event = ctx.scalar(select(AuditEvent).where(AuditEvent.action == AuditAction.ERASE,
+                                                AuditEvent.entity_id == str(person_id)))
+    assert event.changes["rows_scrubbed"][1]["generated_documents (files withdrawn)"] == 1
+
+
+def test_a_name_split_across_runs_of_a_docx_is_found():
+    import io
+
+    import docx
+
+    from srpp.auth.privacy import _file_mentions, _needles
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("Kontaktinis asmuo: ")
+    paragraph.add_run("Ona ")
+    paragraph.add_run("Onaitė").bold = True
+    out = io.BytesIO()
+    document.save(out)
+    assert _file_mentions(out.getvalue(), "docx", _needles("ona@example.lt", "Ona Onaitė"))
+    assert not _file_mentions(out.getvalue(), "docx", _needles("jonas@example.lt", "Jonas Jonaitis"))
+    assert _file_mentions(b"%PDF-1.7 BT (Ona Onaite) Tj ET", "pdf", _needles("x@example.lt", "Ona Onaite"))

@@ -8,12 +8,20 @@ notifications and saved searches, and replaces the old e-mail address and full n
 old/new values) and any other text or JSON column of the database. The records themselves stay
 (who did what keeps its ids and times); one audit event "erased personal data of user #id" records
 the fact and the counts, never the values.
+
+Generated documents are files rendered from the data: a document whose values or files (the text of
+a .docx, the bytes of a .pdf) show the e-mail address or the name loses its files and is marked
+expired, as at the end of its retention period; it can be generated again from the scrubbed data.
+Evidence files uploaded by suppliers and backups are not changed (see docs/SECURITY.md).
 """
 
 from __future__ import annotations
 
+import html
+import io
 import json
 import re
+import zipfile
 from typing import Any
 
 from flask_babel import gettext as _
@@ -179,6 +187,51 @@ def scrub_database(email: str, name: str) -> dict[str, int]:
     return changed
 
 
+def _file_mentions(content: bytes, fmt: str, needles: list[str]) -> bool:
+    """Whether a generated file shows one of ``needles`` (lower case): the text of every XML part of a
+    .docx, tags removed so that a value split across runs is found whole; the raw bytes of anything else."""
+    if fmt == "docx":
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as z:
+                for part in z.namelist():
+                    if part.endswith(".xml"):
+                        text = html.unescape(re.sub(r"<[^>]+>", "", z.read(part).decode("utf-8", "replace"))).lower()
+                        if any(n in text for n in needles):
+                            return True
+            return False
+        except zipfile.BadZipFile:
+            pass
+    raw = content.decode("latin-1").lower()
+    return any(n in raw or n.encode("utf-16-be").decode("latin-1") in raw for n in needles)
+
+
+def withdraw_documents(email: str, name: str) -> int:
+    """Delete the files of the generated documents that show ``email`` or ``name`` and mark the documents
+    expired (their records stay); returns how many. Call before scrubbing (the values still hold them)."""
+    from srpp.documents.models import DocumentFile, GeneratedDocument
+
+    needles = _needles(email, name)
+    hits: set[int] = set()
+    values = func.lower(cast(GeneratedDocument.values, Text))
+    hits.update(db.session.scalars(select(GeneratedDocument.id).where(
+        or_(*(values.contains(n, autoescape=True) for n in needles)))))
+    for file_id, document_id, fmt in db.session.execute(
+            select(DocumentFile.id, DocumentFile.document_id, DocumentFile.format).order_by(DocumentFile.id)):
+        if document_id not in hits:
+            content = db.session.scalar(select(DocumentFile.content).where(DocumentFile.id == file_id))
+            if content and _file_mentions(content, fmt, needles):
+                hits.add(document_id)
+    now = utcnow()
+    withdrawn = 0
+    for doc in db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.id.in_(hits))):
+        if doc.files or doc.expired_at is None:
+            for row in list(doc.files):
+                db.session.delete(row)
+            doc.expired_at = doc.expired_at or now
+            withdrawn += 1
+    return withdrawn
+
+
 def erase_personal_data(actor: User, user: User) -> dict[str, int]:
     """Anonymise ``user`` and scrub their e-mail address and name from the database (see the
     module docstring). Returns the rows changed per table.column by the scrub."""
@@ -208,7 +261,11 @@ def erase_personal_data(actor: User, user: User) -> dict[str, int]:
     s.flush()  # the automatic audit events of these changes still hold the old values: scrubbed below
     s.execute(delete(LoginAttempt).where(LoginAttempt.email == old_email))
     s.execute(delete(Notification).where(Notification.user_id == user.id))
+    withdrawn = withdraw_documents(old_email, old_name)
+    s.flush()
     changed = scrub_database(old_email, old_name)
+    if withdrawn:
+        changed["generated_documents (files withdrawn)"] = withdrawn
     s.expire_all()
     record(s(), entity_type="User", entity_id=user.id, action=AuditAction.ERASE, entity_label=f"user #{user.id}",
            changes={"personal_data": [None, f"erased personal data of user #{user.id}"],
