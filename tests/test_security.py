@@ -260,7 +260,9 @@ def _audit(tmp_path, report, ignore: str = "", **env) -> tuple[int, str]:
     ignore_file.write_text(ignore)
     proc = subprocess.run([sys.executable, str(root / "scripts" / "audit-deps")], capture_output=True, text=True,
                           env={**os.environ, "PIP_AUDIT": _fake_pip_audit(tmp_path, report),
-                               "AUDIT_DEPS_IGNORE": str(ignore_file), **env})
+                               "AUDIT_DEPS_IGNORE": str(ignore_file),
+                               # the fallback's PyPI: nothing listens there unless a test says otherwise
+                               "AUDIT_DEPS_PYPI_URL": "http://127.0.0.1:9/pypi", **env})
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -293,3 +295,67 @@ def test_audit_script_says_when_nothing_was_audited(tmp_path):
     clean = {"dependencies": [{"name": "flask", "version": "3.1.0", "vulns": []}]}
     code, out = _audit(tmp_path, clean)
     assert code == 0 and "1 packages audited, no unexplained known vulnerability" in out
+
+
+@pytest.fixture()
+def fake_pypi(tmp_path):
+    """A local stand-in for PyPI's project JSON API (``/pypi/<name>/json``), serving ``projects``."""
+    import http.server
+    import threading
+
+    projects: dict[str, dict] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            name = self.path.strip("/").split("/")[1] if self.path.count("/") >= 3 else ""
+            if name not in projects:
+                self.send_response(404)
+                self.end_headers()
+                return
+            body = json.dumps(projects[name]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield projects, f"http://127.0.0.1:{server.server_address[1]}/pypi"
+    server.shutdown()
+
+
+def _skipped(*deps: tuple[str, str]) -> dict:
+    return {"dependencies": [{"name": n, "skip_reason": f"Dependency not found on PyPI and could not be audited: "
+                                                       f"{n} ({v})"} for n, v in deps]}
+
+
+def test_audit_script_falls_back_to_the_latest_release_advisories(tmp_path, fake_pypi):
+    """Where pip-audit's per-release queries fail (a mirror answering only project pages), a package
+    installed at its latest release is audited from the project JSON; one that is not is listed."""
+    projects, url = fake_pypi
+    projects["flask"] = {"info": {"version": "3.1.0"}, "vulnerabilities": [
+        {"id": "PYSEC-0000-9", "aliases": ["CVE-0000-9"], "fixed_in": ["3.1.1"], "withdrawn": None}]}
+    projects["jinja2"] = {"info": {"version": "3.1.6"}, "vulnerabilities": []}
+    code, out = _audit(tmp_path, _skipped(("flask", "3.1.0"), ("jinja2", "3.1.0")), AUDIT_DEPS_PYPI_URL=url)
+    assert code == 1, out
+    assert "VULNERABLE  flask 3.1.0: PYSEC-0000-9 (fix: 3.1.1)" in out
+    assert "not audited  jinja2: installed 3.1.0, but PyPI's advisories here cover only the latest release 3.1.6" in out
+
+    code, out = _audit(tmp_path, _skipped(("flask", "3.1.0")), "CVE-0000-9  only the CLI is affected\n",
+                       AUDIT_DEPS_PYPI_URL=url)
+    assert code == 0 and "ignored  flask 3.1.0: PYSEC-0000-9" in out, out
+
+    projects["flask"]["vulnerabilities"] = [{"id": "PYSEC-0000-9", "aliases": [], "fixed_in": [],
+                                             "withdrawn": "2026-01-01T00:00:00"}]
+    code, out = _audit(tmp_path, _skipped(("flask", "3.1.0"), ("jinja2", "3.1.0")), AUDIT_DEPS_PYPI_URL=url)
+    assert code == 0, out
+    assert "1 packages audited, no unexplained known vulnerability (1 not audited, listed above)" in out
+
+
+def test_audit_script_says_so_when_the_fallback_cannot_reach_pypi_either(tmp_path, fake_pypi):
+    _projects, url = fake_pypi
+    code, out = _audit(tmp_path, _skipped(("flask", "3.1.0")), AUDIT_DEPS_PYPI_URL=url)
+    assert code == 0 and "NOTHING WAS AUDITED" in out
