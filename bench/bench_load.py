@@ -83,8 +83,8 @@ THINK = float(os.environ.get("SRPP_LOAD_THINK", "3"))
 #: seconds the clients run their mix before the measured window (logging in, filling the page cache, as
 #: in a system that has been running); their requests are counted apart
 RAMP = float(os.environ.get("SRPP_LOAD_RAMP", "20"))
-GUNICORN_WORKERS = 4
-GUNICORN_THREADS = 4
+GUNICORN_WORKERS = int(os.environ.get("SRPP_LOAD_WORKERS", "8"))
+GUNICORN_THREADS = int(os.environ.get("SRPP_LOAD_THREADS", "2"))
 CELERY_WORKERS = 2
 TIMEOUT = 30.0  # seconds a client waits for an answer before counting a timeout
 DOCUMENT_WAIT = 600.0  # seconds to wait for the requested documents after the run
@@ -312,7 +312,7 @@ class Gunicorn:
                 [str(Path(sys.executable).parent / "gunicorn"), "srpp:create_app()", "--bind", f"127.0.0.1:{self.port}",
                  "--workers", str(self.workers), "--worker-class", "gthread", "--threads", str(self.threads),
                  # idle keep-alive connections outlive a client's think time (gunicorn's default is 2 s)
-                 "--keep-alive", "10",
+                 "--keep-alive", os.environ.get("SRPP_LOAD_KEEPALIVE", "10"),
                  "--timeout", "120", "--graceful-timeout", "10", "--backlog", "2048", "--error-logfile", "-"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         return self
@@ -979,8 +979,8 @@ def report_lines(r: Result) -> list[str]:
         label = PERSONA_LABELS[name][count != 1]
         return f"{count} {label} (" + ", ".join(f"{ACTION_LABELS[action]} {w * 100 / total:.0f} %"
                                                 for action, w in mix) + ")"
-    title = ("#### Saturation: no think time" if not r.think else
-             f"#### Paced: {r.clients} users reading for {r.think:g} s on average between actions")
+    title = ("#### Saturation: no think time (the capacity)" if not r.think else
+             f"#### Paced: {r.clients} users reading for {r.think:g} s on average between actions (the target)")
     return [
         title,
         "",
@@ -1037,12 +1037,12 @@ def settle(limit: float = 90.0) -> None:
 
 
 def run(clients: int = CLIENTS, seconds: float = SECONDS, rebuild: bool = False) -> list[str]:
-    """Two runs: saturation (no think time: the capacity, and what happens beyond it) and paced (people
-    reading between actions: the latency they see)."""
-    saturation = report_lines(measure(clients, seconds, rebuild))
+    """Two runs: paced (people reading between actions: the latency they see, the target's run) and
+    saturation (no think time: the capacity, and what happens beyond it)."""
+    paced = report_lines(measure(clients, seconds, rebuild, THINK))
     settle()
-    paced = report_lines(measure(clients, seconds, False, THINK))
-    return ["### Load (`bench/bench_load.py`)", "", *saturation, "", *paced]
+    saturation = report_lines(measure(clients, seconds, False))
+    return ["### Load (`bench/bench_load.py`)", "", *paced, "", *saturation]
 
 
 def main(argv: list[str] | None = None) -> None:

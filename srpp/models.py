@@ -25,9 +25,12 @@ metadata = Base.metadata
 # --- cached areas and the rows they are computed from: a change to any of these rows, made through
 # the session by whichever service, import or task, bumps the area's generation (srpp.core.cache)
 from srpp.core import cache  # noqa: E402
+from srpp.kpis.overview import CACHE_NS as INDICATORS  # noqa: E402
 from srpp.payments.figures import CACHE_NS as PAYMENT_FIGURES  # noqa: E402
 
 cache.watch(PAYMENT_FIGURES, payments_models.Invoice, payments_models.Payment, contracts_models.WorkStoppage)
 # a new contract or supplier has no invoices yet; the figures group by these of theirs
 cache.watch(PAYMENT_FIGURES, contracts_models.Contract, on=("update", "delete"), columns=("municipality_id", "supplier_id"))
 cache.watch(PAYMENT_FIGURES, orgs_models.Supplier, on=("update", "delete"), columns=("kind",))
+cache.watch(INDICATORS, kpis_models.Indicator, kpis_models.IndicatorValue, risks_models.Risk,
+            risks_models.RiskIndicator)

@@ -229,3 +229,30 @@ def test_regional_totals_are_cached_until_a_publication(ctx, caching):
     assert after.total_value == before.total_value + Decimal("12345")
     assert after.item_count == before.item_count + 1
     assert after.timeline.total == before.timeline.total + Decimal("12345")  # launches this month
+
+
+def test_alerting_risks_are_cached_until_an_indicator_value_changes(ctx, caching):
+    """The dashboards' set of alerting risks is cached per generation of the indicators: a value turning
+    red is seen by the next page."""
+    from srpp.core import cache
+    from srpp.kpis import dashboards, overview
+    from srpp.risks import services as risks
+
+    before = dashboards._alert_risk_ids()
+    ctx.commit()
+    generation = cache.generation(overview.CACHE_NS)
+    assert dashboards._alert_risk_ids() == before and cache.generation(overview.CACHE_NS) == generation
+    for risk in risks.all_risks():
+        if risk.id in before:
+            continue
+        row = next((r for r in risks.monitoring([risk])[risk.id] if r.indicator is not None and r.values), None)
+        red = next((Decimal(v) for v in ("-1000000", "0", "1000000")
+                    if row is not None and row.indicator.status(Decimal(v)) == "red"), None)
+        if red is None:
+            continue
+        row.values[0].value = red
+        ctx.commit()
+        assert cache.generation(overview.CACHE_NS) > generation
+        assert risk.id in dashboards._alert_risk_ids()
+        return
+    pytest.fail("no quiet risk of the demo region could be made to alert")

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from wtforms import SelectField
 
 from srpp.auth.models import User
-from srpp.core import charts
+from srpp.core import cache, charts
 from srpp.core.errors import DomainError
 from srpp.core.i18n import number
 from srpp.core.permissions import PermissionDenied, can, permission_required, regional_reader, rule
@@ -220,9 +220,12 @@ def trend_chart(row: Row, periods: list[HalfYear], region_name: str, municipalit
 
 
 def _alert_risk_ids() -> set[int]:
+    """The risks whose monitoring indicators are red now (cached until a value, an indicator or a risk
+    changes: ``overview.CACHE_NS``)."""
     from srpp.risks import services as risks
 
-    return set(risks.current_alerts())
+    return set(cache.memo(overview.CACHE_NS, "alert-risk-ids", lambda: sorted(risks.current_alerts()),
+                          ttl=overview.CACHE_TTL))
 
 
 def _region_name(municipalities: list[Municipality]) -> str:

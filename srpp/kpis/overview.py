@@ -28,6 +28,9 @@ STATUSES = ("green", "amber", "red", "none")
 STATUS_LABELS = services.STATUS_LABELS
 UNIT_LABELS = services.UNIT_LABELS
 REGION = "region"
+#: the cache generation of what is read from the stored values, indicators and risks (``srpp/models.py``)
+CACHE_NS = "indicators"
+CACHE_TTL = 3600
 
 
 def scope_key(municipality: Municipality | None) -> str:
