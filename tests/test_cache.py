@@ -130,6 +130,8 @@ def test_changes_to_watched_rows_bump_their_generation(ctx):
         before = cache.generation(CACHE_NS)
         change()
         ctx.flush()
+        assert cache.generation(CACHE_NS) == before  # not before the commit
+        ctx.commit()
         return cache.generation(CACHE_NS) > before
 
     assert bumped(lambda: setattr(inv, "interest", inv.interest + 1))
@@ -145,6 +147,23 @@ def test_changes_to_watched_rows_bump_their_generation(ctx):
     from srpp.payments.models import Invoice
 
     assert bumped(lambda: ctx.execute(update(Invoice).where(Invoice.id == inv.id).values(interest=0)))
+
+
+@pytest.mark.postgres
+def test_the_generation_row_is_locked_only_when_committing(app, ctx):
+    """Two transactions changing invoices must not deadlock on the generation's row: it is locked at
+    commit, after every data row, not at the first flush (another connection can still update it)."""
+    from sqlalchemy import text
+
+    from srpp.payments.figures import CACHE_NS
+
+    inv, _contract = _invoice_and_contract(ctx)
+    inv.interest = inv.interest + 1
+    ctx.flush()
+    with app.extensions["srpp_engine"].connect() as other:
+        other.execute(text("SET lock_timeout = '2s'"))
+        other.execute(text("UPDATE cache_generations SET value = value WHERE namespace = :ns"), {"ns": CACHE_NS})
+        other.rollback()
     ctx.rollback()
 
 

@@ -3,8 +3,10 @@ its feeds), and of costly results shown to everyone (``memo``: the payment figur
 A cache key carries the area's generation, a counter bumped in the same transaction as the change,
 so a published plan shows at once; a TTL bounds everything else (e.g. the date-dependent
 "review overdue" badges). A generation is bumped by the services (``bump``) or, for ``watch``ed
-models, by any insert, update or delete of their rows through the session, whoever makes it.
-A transaction that has bumped a generation neither reads nor fills the cache (what it would store
+models, by any insert, update or delete of their rows through the session, whoever makes it: then
+at commit, after the last flush, so that the generation's row is the last row the transaction locks
+(two transactions changing invoices cannot deadlock on it, and it is held only while committing).
+A transaction that has changed cached data neither reads nor fills the cache (what it would store
 might be rolled back).
 
 Redis is used when ``REDIS_URL`` is set (shared by every web process), otherwise an in-process
@@ -69,7 +71,7 @@ _EVENTS = ("insert", "update", "delete")
 
 def watch(namespace: str, *models: type, on: tuple[str, ...] = _EVENTS, columns: tuple[str, ...] | None = None) -> None:
     """Any insert, update or delete (``on``) of a row of ``models`` made through the session (a flush,
-    or an ORM ``update()``/``delete()`` statement) bumps ``namespace`` in the same transaction;
+    or an ORM ``update()``/``delete()`` statement) bumps ``namespace`` when the transaction commits;
     ``columns``: only updates that change one of these attributes count."""
     for model in models:
         if model not in _WATCHED:
@@ -100,8 +102,10 @@ def _listener(name: str) -> Callable[[Any, Any, Any], None]:
     return touched
 
 
-@event.listens_for(Session, "after_flush")
-def _bump_touched(session: Session, flush_context: Any) -> None:
+@event.listens_for(Session, "before_commit")
+def _bump_touched(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # commit's own flush comes after this hook: the changes first, then their bumps
     for namespace in sorted(session.info.pop(_TOUCHED, ())):
         _bump_on(session, namespace)
 
@@ -109,8 +113,9 @@ def _bump_touched(session: Session, flush_context: Any) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_statement(state: ORMExecuteState) -> None:
     if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None:
-        for namespace in sorted({w[0] for w in _watches(state.bind_mapper.class_)}):
-            _bump_on(state.session, namespace)
+        namespaces = {w[0] for w in _watches(state.bind_mapper.class_)}
+        if namespaces:
+            state.session.info.setdefault(_TOUCHED, set()).update(namespaces)
 
 
 @event.listens_for(Session, "after_commit")
@@ -123,7 +128,8 @@ def _transaction_over(session: Session) -> None:
 def _usable() -> bool:
     """Whether this request may read and fill the cache: caching is on and its transaction has not
     changed cached data (it would see, and might store, what is not committed)."""
-    return current_app.config.get("PAGE_CACHE") is not False and not db.session().info.get(_BUMPED)
+    info = db.session().info
+    return current_app.config.get("PAGE_CACHE") is not False and not info.get(_BUMPED) and not info.get(_TOUCHED)
 
 
 def _redis():
