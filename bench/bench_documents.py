@@ -437,16 +437,22 @@ class Worker:
         shutil.rmtree(self.log.parent, ignore_errors=True)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # the worker and its pool children (its own group)
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
+        stop_group(self.proc)  # the worker and its pool children (its own group)
+
+
+def stop_group(proc: subprocess.Popen | None) -> None:
+    """Stop a process started with ``start_new_session=True`` and its children: SIGTERM to its group,
+    SIGKILL after 30 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
 
 
 @dataclass

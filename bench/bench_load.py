@@ -44,7 +44,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -65,7 +64,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bench import report, synth
-from bench.bench_documents import Worker
+from bench.bench_documents import Worker, stop_group
 from srpp import migrate
 from srpp.documents.forms import PREFIX
 
@@ -329,16 +328,7 @@ class Gunicorn:
         raise RuntimeError(f"gunicorn did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
+        stop_group(self.proc)
 
     def errors(self, limit: int = 10) -> list[str]:
         """The distinct errors the web processes logged: message and the last line of the traceback."""

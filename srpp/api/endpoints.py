@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Table, and_, exists, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from srpp.api.spec import ApiError, Page, PageQuery, not_found, operation, paginate
@@ -96,6 +96,24 @@ def paginate_all(stmt, query: PageQuery, convert: Callable[[Sequence[Any]], list
     page = paginate(stmt, query, lambda row: row)
     page.data = convert(page.data)
     return page
+
+
+def reservation_filter(column, reserved: bool | None, basis: str | None) -> list[ColumnElement[bool]]:
+    """The ``reserved`` (any basis or none) and ``basis`` filters of plan items and lots."""
+    from srpp.rules.models import ReservationBasis
+
+    out = []
+    if reserved is not None:
+        out.append((column != ReservationBasis.NONE) if reserved else (column == ReservationBasis.NONE))
+    if basis:
+        out.append(column == ReservationBasis(basis))
+    return out
+
+
+def cpv_filter(main_cpv, additional: Table, owner_fk, owner_id, cpv: str) -> ColumnElement[bool]:
+    """The main or an additional CPV code starts with ``cpv``'s digits (its division, group …)."""
+    prefix = cpv.split("-")[0] + "%"
+    return or_(main_cpv.like(prefix), exists().where(and_(owner_fk == owner_id, additional.c.cpv_code.like(prefix))))
 
 
 def supplier_joined(relationship):

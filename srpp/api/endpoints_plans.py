@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 
 from srpp.api.endpoints import (
@@ -22,11 +22,13 @@ from srpp.api.endpoints import (
     MONTH,
     MUNICIPALITY_CODE,
     category_id,
+    cpv_filter,
     hidden,
     month_start,
     municipality_id,
     paginate_all,
     permitted_municipality_ids,
+    reservation_filter,
     values_of,
 )
 from srpp.api.spec import MAX_ID, ApiError, Page, PageQuery, not_found, operation
@@ -256,18 +258,13 @@ def plan_items(user, query: PlanItemQuery, body):
     if query.municipality:
         stmt = stmt.where(PlanItem.municipality_id == municipality_id(query.municipality))
     if query.cpv:
-        prefix = query.cpv.split("-")[0] + "%"
-        stmt = stmt.where(or_(PlanItem.main_cpv.like(prefix), exists().where(
-            and_(plan_item_cpv.c.item_id == PlanItem.id, plan_item_cpv.c.cpv_code.like(prefix)))))
+        stmt = stmt.where(cpv_filter(PlanItem.main_cpv, plan_item_cpv, plan_item_cpv.c.item_id, PlanItem.id,
+                                     query.cpv))
     if query.category:
         stmt = stmt.where(PlanItem.category_id == category_id(query.category))
     if query.area:
         stmt = stmt.where(PlanItem.priority_area == PriorityArea(query.area))
-    if query.reserved is not None:
-        stmt = stmt.where((PlanItem.reservation != ReservationBasis.NONE) if query.reserved
-                          else (PlanItem.reservation == ReservationBasis.NONE))
-    if query.basis:
-        stmt = stmt.where(PlanItem.reservation == ReservationBasis(query.basis))
+    stmt = stmt.where(*reservation_filter(PlanItem.reservation, query.reserved, query.basis))
     if query.procedure:
         stmt = stmt.where(PlanItem.procedure == Procedure(query.procedure))
     if query.launch_from:

@@ -25,10 +25,12 @@ from srpp.api.endpoints import (
     MUNICIPALITY_CODE,
     SupplierRef,
     category_id,
+    cpv_filter,
     hidden,
     municipality_id,
     paginate_all,
     permitted_municipality_ids,
+    reservation_filter,
     supplier_joined,
     values_of,
 )
@@ -247,17 +249,11 @@ def lots(user, query: LotQuery, body):
         stmt = stmt.where(Lot.tender_id == query.tender)
     if query.state:
         stmt = stmt.where(Lot.state == LotState(query.state))
-    if query.reserved is not None:
-        stmt = stmt.where((Lot.reservation != ReservationBasis.NONE) if query.reserved
-                          else (Lot.reservation == ReservationBasis.NONE))
-    if query.basis:
-        stmt = stmt.where(Lot.reservation == ReservationBasis(query.basis))
+    stmt = stmt.where(*reservation_filter(Lot.reservation, query.reserved, query.basis))
     if query.category:
         stmt = stmt.where(Lot.category_id == category_id(query.category))
     if query.cpv:
-        prefix = query.cpv.split("-")[0] + "%"
-        stmt = stmt.where(or_(Lot.main_cpv.like(prefix), exists().where(
-            and_(lot_cpv.c.lot_id == Lot.id, lot_cpv.c.cpv_code.like(prefix)))))
+        stmt = stmt.where(cpv_filter(Lot.main_cpv, lot_cpv, lot_cpv.c.lot_id, Lot.id, query.cpv))
     show_award = user is not None
     return paginate_all(stmt, query, lambda rows: [LotOut.of(lot, show_award) for lot in rows])
 

@@ -215,12 +215,13 @@ def withdraw_documents(email: str, name: str) -> int:
     values = func.lower(cast(GeneratedDocument.values, Text))
     hits.update(db.session.scalars(select(GeneratedDocument.id).where(
         or_(*(values.contains(n, autoescape=True) for n in needles)))))
-    for file_id, document_id, fmt in db.session.execute(
-            select(DocumentFile.id, DocumentFile.document_id, DocumentFile.format).order_by(DocumentFile.id)):
-        if document_id not in hits:
-            content = db.session.scalar(select(DocumentFile.content).where(DocumentFile.id == file_id))
-            if content and _file_mentions(content, fmt, needles):
-                hits.add(document_id)
+    # the files in one streamed query, a few at a time in memory (they are whole documents)
+    for document_id, fmt, content in db.session.execute(
+            select(DocumentFile.document_id, DocumentFile.format, DocumentFile.content)
+            .where(DocumentFile.document_id.not_in(hits or [-1])).order_by(DocumentFile.id)
+            .execution_options(yield_per=20)):
+        if document_id not in hits and content and _file_mentions(content, fmt, needles):
+            hits.add(document_id)
     now = utcnow()
     withdrawn = 0
     for doc in db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.id.in_(hits))):
